@@ -1,0 +1,82 @@
+/* SPDX-License-Identifier: ISC */
+#ifndef IDW_CLIENT_H
+#define IDW_CLIENT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cjson/cJSON.h>
+
+#include "common/err.h"
+
+/*
+ * libidwclient: find the agent of $IDW_HOME, start it if needed, say hello,
+ * send requests and read replies (docs/protocol.md).
+ */
+struct idwc;
+
+struct idwc_opts {
+	const char *client_name;   /* "idw", "idw-mcp" */
+	const char *claimed_actor; /* free text, recorded, never trusted */
+	bool autostart;            /* start idw-agentd when none answers */
+	bool allow_no_vault;       /* init: a home without a vault is fine */
+	int start_timeout_ms;      /* bound on the agent's status pipe */
+	/*
+	 * A passphrase to hand to an agent being started, over a pipe (never
+	 * the environment), e.g. after the CLI prompted on /dev/tty.
+	 */
+	const uint8_t *passphrase;
+	size_t passphrase_len;
+};
+
+struct idwc_hello {
+	char vault_id[33]; /* "" when the agent has no vault yet */
+	char agent_version[32];
+	bool locked;
+	bool initialized;
+	char principal[80];
+	long pid;
+};
+
+/*
+ * A reply.  json is parsed (the caller may read it); secret, when present,
+ * is in sodium_malloc memory and wiped by idwc_reply_free.
+ */
+struct idwc_reply {
+	cJSON *json;
+	bool ok;
+	int err;           /* IDW_E* from "code" when !ok */
+	const char *message; /* points into json */
+	uint8_t *secret;
+	size_t secret_len;
+};
+
+/*
+ * Connect (and autostart).  On failure the sentence for a person is in
+ * why: the agent's status lines when it could not unlock.  Returns
+ * IDW_EUNLOCK when the agent's unlock chain failed (why says which source
+ * and what happened; *no_source is set when no source was present at all,
+ * so a terminal client may prompt), IDW_EAGENT when nothing could be
+ * reached or started, IDW_EPERM when the server is another uid or another
+ * vault.
+ */
+int idwc_connect(const struct idwc_opts *o, struct idwc **out, char *why,
+		 size_t whylen, bool *no_source) IDW_WUR;
+const struct idwc_hello *idwc_hello_info(const struct idwc *c);
+
+/*
+ * Send req (a JSON object with "verb") and an optional secret segment;
+ * wait for the reply.  Transport failures return IDW_EAGENT; an
+ * {"ok":false} reply returns 0 with rep->ok false and rep->err set.
+ */
+int idwc_call(struct idwc *c, const cJSON *req, const uint8_t *secret,
+	      size_t secret_len, bool has_secret,
+	      struct idwc_reply *rep) IDW_WUR;
+void idwc_reply_free(struct idwc_reply *rep);
+void idwc_close(struct idwc *c);
+
+/* The socket path and home this client would use (for messages). */
+int idwc_paths(char *home, size_t hlen, char *sock, size_t slen) IDW_WUR;
+
+#endif
