@@ -1,5 +1,341 @@
 /* SPDX-License-Identifier: ISC */
-int main(void)
+/*
+ * idw-agentd: holds the vault key and answers a fixed set of requests.
+ * The start order is DESIGN's "Agent start order" and is followed step by
+ * step in main(); each hardening step is checked and fatal on failure.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/signalfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "agentd/agent.h"
+#include "agentd/server.h"
+#include "common/idwtime.h"
+#include "keychain/unlock.h"
+#include "sandbox/arena.h"
+
+#define DEFAULT_IDLE_S (8 * 3600)
+
+struct opts {
+	int status_fd;
+	int pass_fd;
+	bool allow_no_vault;
+	bool allow_unlocked_memory;
+	int64_t idle_timeout_s;
+};
+
+static struct agent A;
+static int status_fd = -1;
+
+/* One line to the starting client's status pipe and to stderr. */
+static void status_line(const char *fmt, ...)
+    __attribute__((format(printf, 1, 2)));
+static void status_line(const char *fmt, ...)
 {
-	return 0;
+	char line[1024];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(line, sizeof(line) - 1, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
+	if ((size_t)n > sizeof(line) - 2)
+		n = sizeof(line) - 2;
+	for (int i = 0; i < n; i++)
+		if (line[i] == '\n')
+			line[i] = ' ';
+	line[n++] = '\n';
+	if (status_fd >= 0 && write(status_fd, line, (size_t)n) < 0)
+		status_fd = -1;
+	if (write(STDERR_FILENO, "idw-agentd: ", 12) > 0 &&
+	    write(STDERR_FILENO, line, (size_t)n) < 0)
+		return;
+}
+
+static void status_close(void)
+{
+	if (status_fd >= 0)
+		close(status_fd);
+	status_fd = -1;
+}
+
+static void die(int err, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3), noreturn));
+static void die(int err, const char *fmt, ...)
+{
+	char msg[900];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	status_line("error %s %s", idw_err_name(err), msg);
+	status_close();
+	agent_lock(&A);
+	_exit(1);
+}
+
+static void usage(void)
+{
+	fprintf(
+	    stderr,
+	    "usage: idw-agentd [--idle-timeout=DURATION] [--allow-no-vault]\n"
+	    "                  [--allow-unlocked-memory] [--status-fd=N]\n"
+	    "                  [--passphrase-fd=N]\n"
+	    "The agent is normally started by idw and idw-mcp.\n");
+	exit(2);
+}
+
+static int fd_arg(const char *s)
+{
+	char *end = NULL;
+	long v = strtol(s, &end, 10);
+
+	if (end == s || *end != '\0' || v < 3 || v > 1024 ||
+	    fcntl((int)v, F_GETFD) < 0)
+		return -1;
+	return (int)v;
+}
+
+static void parse_args(int argc, char **argv, struct opts *o)
+{
+	const char *env_idle = getenv("IDW_IDLE_TIMEOUT");
+
+	memset(o, 0, sizeof(*o));
+	o->status_fd = o->pass_fd = -1;
+	o->idle_timeout_s = DEFAULT_IDLE_S;
+	if (env_idle != NULL &&
+	    idw_duration_parse(env_idle, &o->idle_timeout_s) != 0)
+		o->idle_timeout_s = DEFAULT_IDLE_S;
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+
+		if (strncmp(a, "--status-fd=", 12) == 0) {
+			if ((o->status_fd = fd_arg(a + 12)) < 0)
+				usage();
+		} else if (strncmp(a, "--passphrase-fd=", 16) == 0) {
+			if ((o->pass_fd = fd_arg(a + 16)) < 0)
+				usage();
+		} else if (strncmp(a, "--idle-timeout=", 15) == 0) {
+			if (strcmp(a + 15, "0") == 0)
+				o->idle_timeout_s = 0;
+			else if (idw_duration_parse(a + 15,
+						    &o->idle_timeout_s) != 0)
+				usage();
+		} else if (strcmp(a, "--allow-no-vault") == 0) {
+			o->allow_no_vault = true;
+		} else if (strcmp(a, "--allow-unlocked-memory") == 0) {
+			o->allow_unlocked_memory = true;
+		} else if (strcmp(a, "--version") == 0) {
+			printf("idw-agentd %s\n", IDW_VERSION);
+			exit(0);
+		} else {
+			usage();
+		}
+	}
+}
+
+/* stdin/stdout/stderr always exist, so no later open lands on them. */
+static void sanitize_stdio(void)
+{
+	for (int fd = 0; fd < 3; fd++)
+		if (fcntl(fd, F_GETFD) < 0) {
+			int n = open("/dev/null", O_RDWR);
+
+			if (n < 0)
+				_exit(1);
+			if (n != fd) {
+				dup2(n, fd);
+				close(n);
+			}
+		}
+}
+
+static void harden_process(void)
+{
+	struct rlimit no_core = {0, 0};
+
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0)
+		die(IDW_ERR, "prctl(PR_SET_DUMPABLE) failed: %s",
+		    strerror(errno));
+	if (setrlimit(RLIMIT_CORE, &no_core) != 0)
+		die(IDW_ERR, "setrlimit(RLIMIT_CORE) failed: %s",
+		    strerror(errno));
+}
+
+static int take_lock(void)
+{
+	char path[IDW_PATH_MAX];
+	int fd;
+
+	if (idw_path_join(path, sizeof(path), A.home, "agentd.lock") != 0)
+		die(IDW_ETOOBIG, "home path too long");
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0)
+		die(IDW_EIO, "cannot open %s: %s", path, strerror(errno));
+	if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+		if (errno == EWOULDBLOCK) {
+			/* Another agent serves (or is starting for) this home.
+			 */
+			status_line("retry");
+			status_close();
+			_exit(0);
+		}
+		die(IDW_EIO, "cannot lock %s: %s", path, strerror(errno));
+	}
+	return fd;
+}
+
+static void setup_paths(void)
+{
+	char why[600], dir[IDW_PATH_MAX];
+
+	if (idw_home_path(A.home, sizeof(A.home)) != 0)
+		die(IDW_ENOENT, "neither IDW_HOME nor HOME is set");
+	if (idw_home_ensure(A.home, 1, why, sizeof(why)) != 0)
+		die(IDW_EPERM, "%s", why);
+	if (idw_path_join(A.vault_path, sizeof(A.vault_path), A.home,
+			  "vault.idw") != 0 ||
+	    idw_path_join(A.audit_path, sizeof(A.audit_path), A.home,
+			  "audit.idw") != 0 ||
+	    idw_socket_path(A.home, A.sock_path, sizeof(A.sock_path), dir,
+			    sizeof(dir)) != 0)
+		die(IDW_ETOOBIG, "a path under %s is too long", A.home);
+	if (idw_socket_dir_ensure(dir, why, sizeof(why)) != 0)
+		die(IDW_EPERM, "%s", why);
+}
+
+static void unlock_at_start(const struct opts *o)
+{
+	struct unlock_secret s;
+	char report[512], why[600];
+	int r;
+
+	r = unlock_resolve(o->pass_fd, &s, report, sizeof(report));
+	if (r == IDW_ENOENT) {
+		status_line("nosource");
+		die(IDW_EUNLOCK, "%s", report);
+	}
+	if (r != 0)
+		die(IDW_EUNLOCK, "%s", report);
+	r = agent_unlock(&A, s.pass, s.len, why, sizeof(why));
+	A.unlock_source = s.source;
+	unlock_secret_free(&s);
+	if (r == IDW_EUNLOCK)
+		die(IDW_EUNLOCK, "%s: %s",
+		    strcmp(A.unlock_source, "env-var") == 0
+			? "IDW_PASSPHRASE (environment)"
+			: "the typed passphrase",
+		    why);
+	if (r != 0)
+		die(r, "%s", why);
+}
+
+/* Rewrite the journal when it holds superseded records (before serving). */
+static void compact_at_start(void)
+{
+	int r = store_compact(&A.store, A.vault);
+
+	if (r != 0)
+		die(r, "compacting %s failed: %s", A.vault_path,
+		    idw_strerror(r));
+}
+
+static int signals_fd(void)
+{
+	sigset_t set;
+	int fd;
+
+	signal(SIGPIPE, SIG_IGN);
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	if (sigprocmask(SIG_BLOCK, &set, NULL) != 0)
+		die(IDW_ERR, "sigprocmask failed");
+	fd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+	if (fd < 0)
+		die(IDW_ERR, "signalfd failed: %s", strerror(errno));
+	return fd;
+}
+
+int main(int argc, char **argv)
+{
+	struct opts o;
+	int lock_fd, lfd, sigfd, r;
+	char why[600];
+	time_t t0 = 0;
+	struct tm tm;
+
+	sanitize_stdio();
+	parse_args(argc, argv, &o);
+	status_fd = o.status_fd;
+	harden_process();
+	if (sodium_init() < 0)
+		die(IDW_ERR, "libsodium failed to initialise");
+	if (idw_arena_init(o.allow_unlocked_memory ? IDW_ARENA_ALLOW_UNLOCKED
+						   : 0) != 0)
+		die(IDW_ENOMEM, "%s", idw_arena_lock_error());
+	idw_arena_cjson_hooks();
+	/* Time zone data is read now, never later. */
+	tzset();
+	localtime_r(&t0, &tm);
+	A.idle_timeout_s = o.idle_timeout_s;
+	A.started_ms = idw_boot_ms();
+	store_init(&A.store);
+	audit_init(&A.audit);
+	setup_paths();
+	lock_fd = take_lock();
+	if ((r = idw_vault_open(A.vault_path, &A.vault)) != 0)
+		die(r, "cannot open %s: %s", A.vault_path, idw_strerror(r));
+	if ((r = audit_open(&A.audit, A.audit_path)) != 0)
+		die(r, "cannot open %s: %s", A.audit_path, idw_strerror(r));
+	if (idw_vault_initialized(A.vault)) {
+		unlock_at_start(&o);
+		compact_at_start();
+	} else if (!o.allow_no_vault) {
+		unlock_scrub_env("IDW_PASSPHRASE");
+		die(IDW_ENOVAULT, "no vault at %s: run 'idw init'",
+		    A.vault_path);
+	} else {
+		unlock_scrub_env("IDW_PASSPHRASE");
+		if (o.pass_fd >= 0)
+			close(o.pass_fd);
+	}
+	{
+		struct idw_arena_stats st;
+
+		idw_arena_stats(&st);
+		A.memory_locked = st.locked;
+	}
+	sigfd = signals_fd();
+	if ((r = server_listen(&A, &lfd, why, sizeof(why))) != 0)
+		die(r, "%s", why);
+	if (chdir("/") != 0)
+		die(IDW_EIO, "chdir / failed");
+	status_line("ok");
+	status_close();
+	r = server_run(&A, lfd, sigfd);
+	/* Wipe before anything else: lock clears keys, values, metadata. */
+	agent_lock(&A);
+	unlink(A.sock_path);
+	close(lfd);
+	idw_vault_close(A.vault);
+	audit_close(&A.audit);
+	close(lock_fd);
+	return r == 0 ? 0 : 1;
 }

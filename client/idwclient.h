@@ -19,9 +19,9 @@ struct idwc;
 struct idwc_opts {
 	const char *client_name;   /* "idw", "idw-mcp" */
 	const char *claimed_actor; /* free text, recorded, never trusted */
-	bool autostart;            /* start idw-agentd when none answers */
-	bool allow_no_vault;       /* init: a home without a vault is fine */
-	int start_timeout_ms;      /* bound on the agent's status pipe */
+	bool autostart;		   /* start idw-agentd when none answers */
+	bool allow_no_vault;	   /* init: a home without a vault is fine */
+	int start_timeout_ms;	   /* bound on the agent's status pipe */
 	/*
 	 * A passphrase to hand to an agent being started, over a pipe (never
 	 * the environment), e.g. after the CLI prompted on /dev/tty.
@@ -46,7 +46,7 @@ struct idwc_hello {
 struct idwc_reply {
 	cJSON *json;
 	bool ok;
-	int err;           /* IDW_E* from "code" when !ok */
+	int err;	     /* IDW_E* from "code" when !ok */
 	const char *message; /* points into json */
 	uint8_t *secret;
 	size_t secret_len;

@@ -58,7 +58,8 @@ int idw_buf_reserve(struct idw_buf *b, size_t n)
 	if (ncap < need)
 		ncap = need;
 	if (b->flags & IDW_BUF_SECURE)
-		nd = sodium_malloc(ncap);
+		/* sodium_malloc aborts before sodium_init (idempotent). */
+		nd = sodium_init() < 0 ? NULL : sodium_malloc(ncap);
 	else
 		nd = malloc(ncap);
 	if (nd == NULL)

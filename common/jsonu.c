@@ -149,15 +149,21 @@ int idw_json_splice(struct idw_buf *out, const char *tmpl, const char *marker,
 		    const uint8_t *value, size_t value_len)
 {
 	const char *at;
-	size_t mlen = strlen(marker);
+	size_t mlen = strlen(marker), q;
 	int r;
 
+	/*
+	 * Exactly once: a name or note that happens to hold the marker must
+	 * not receive the value.  A marker given with its quotes keeps them,
+	 * so the value is always written inside a JSON string.
+	 */
 	at = strstr(tmpl, marker);
-	if (at == NULL)
+	if (mlen == 0 || at == NULL || strstr(at + 1, marker) != NULL)
 		return IDW_EINVAL;
-	if ((r = idw_buf_put(out, tmpl, (size_t)(at - tmpl))) != 0 ||
+	q = mlen >= 2 && marker[0] == '"' && marker[mlen - 1] == '"';
+	if ((r = idw_buf_put(out, tmpl, (size_t)(at - tmpl) + q)) != 0 ||
 	    (r = idw_json_escape(out, value, value_len)) != 0 ||
-	    (r = idw_buf_put_str(out, at + mlen)) != 0)
+	    (r = idw_buf_put_str(out, at + mlen - q)) != 0)
 		return r;
 	return 0;
 }

@@ -112,7 +112,8 @@ int idw_socket_path(const char *home, char *path, size_t plen, char *dir,
 		const char *slash = strrchr(e, '/');
 
 		n = snprintf(path, plen, "%s", e);
-		if (n < 0 || (size_t)n >= plen)
+		if (n < 0 || (size_t)n >= plen ||
+		    (size_t)n >= IDW_SOCK_PATH_MAX)
 			return IDW_ETOOBIG;
 		if (slash == NULL)
 			n = snprintf(dir, dlen, ".");

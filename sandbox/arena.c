@@ -13,7 +13,7 @@
 
 #include "sandbox/arena.h"
 
-#define ARENA_MIN_SHIFT 5 /* 32-byte blocks, header included */
+#define ARENA_MIN_SHIFT 5  /* 32-byte blocks, header included */
 #define ARENA_MAX_SHIFT 16 /* 64 KiB; larger blocks get their own region */
 #define ARENA_NCLASS (ARENA_MAX_SHIFT - ARENA_MIN_SHIFT + 1)
 #define ARENA_REGION (1u << 20)
@@ -22,9 +22,9 @@
 
 struct block_hdr {
 	uint32_t magic;
-	uint16_t cls;    /* size class, or ARENA_BIG */
+	uint16_t cls; /* size class, or ARENA_BIG */
 	uint16_t unused;
-	uint64_t size;   /* usable bytes */
+	uint64_t size; /* usable bytes */
 };
 
 struct free_node {
@@ -34,7 +34,7 @@ struct free_node {
 struct region {
 	uint8_t *base; /* first usable byte (after the guard page) */
 	size_t size;
-	size_t used;   /* bump offset */
+	size_t used; /* bump offset */
 	struct region *next;
 };
 
@@ -69,13 +69,14 @@ static struct region *region_map(size_t size)
 		struct rlimit rl = {0, 0};
 
 		getrlimit(RLIMIT_MEMLOCK, &rl);
-		snprintf(A.lock_err, sizeof(A.lock_err),
-			 "cannot lock %zu more bytes of memory (%s); "
-			 "RLIMIT_MEMLOCK is %llu KiB: raise it (ulimit -l, or "
-			 "LimitMEMLOCK= in the systemd unit) or start the agent "
-			 "with --allow-unlocked-memory",
-			 size, strerror(errno),
-			 (unsigned long long)(rl.rlim_cur / 1024));
+		snprintf(
+		    A.lock_err, sizeof(A.lock_err),
+		    "cannot lock %zu more bytes of memory (%s); "
+		    "RLIMIT_MEMLOCK is %llu KiB: raise it (ulimit -l, or "
+		    "LimitMEMLOCK= in the systemd unit) or start the agent "
+		    "with --allow-unlocked-memory",
+		    size, strerror(errno),
+		    (unsigned long long)(rl.rlim_cur / 1024));
 		if (!(A.flags & IDW_ARENA_ALLOW_UNLOCKED)) {
 			munmap(m, total);
 			errno = ENOMEM;
@@ -155,6 +156,9 @@ void *idw_arena_alloc(size_t n)
 		return NULL;
 	if (n == 0)
 		n = 1;
+	/* Near SIZE_MAX the rounding below would wrap to a tiny block. */
+	if (n > SIZE_MAX / 2)
+		return NULL;
 	c = size_class(n);
 	if (c < 0) {
 		size_t sz = (n + sizeof(*h) + A.page - 1) & ~(A.page - 1);
@@ -222,6 +226,7 @@ static struct block_hdr *hdr_of(void *p)
 void idw_arena_free(void *p)
 {
 	struct block_hdr *h;
+	uint16_t cls;
 
 	if (p == NULL)
 		return;
@@ -248,9 +253,11 @@ void idw_arena_free(void *p)
 		}
 		abort();
 	}
-	A.st.in_use -= 1u << (h->cls + ARENA_MIN_SHIFT);
-	((struct free_node *)h)->next = A.free[h->cls];
-	A.free[h->cls] = (struct free_node *)h;
+	/* The free-list link overwrites the header: read cls first. */
+	cls = h->cls;
+	A.st.in_use -= 1u << (cls + ARENA_MIN_SHIFT);
+	((struct free_node *)h)->next = A.free[cls];
+	A.free[cls] = (struct free_node *)h;
 }
 
 void *idw_arena_realloc(void *p, size_t n)

@@ -17,10 +17,10 @@
 #define IDW_ARENA_ALLOW_UNLOCKED 0x1
 
 struct idw_arena_stats {
-	size_t mapped;  /* bytes mapped for blocks */
-	size_t in_use;  /* bytes in live blocks (rounded to class) */
+	size_t mapped; /* bytes mapped for blocks */
+	size_t in_use; /* bytes in live blocks (rounded to class) */
 	size_t regions;
-	bool locked;    /* every region was mlock'd */
+	bool locked; /* every region was mlock'd */
 };
 
 int idw_arena_init(int flags) IDW_WUR;

@@ -1,0 +1,62 @@
+/* SPDX-License-Identifier: ISC */
+#ifndef IDW_AGENT_H
+#define IDW_AGENT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <cjson/cJSON.h>
+
+#include "agentd/audit.h"
+#include "agentd/store.h"
+#include "agentd/vault.h"
+#include "common/paths.h"
+
+/* The agent's whole state: one per process, single-threaded. */
+struct agent {
+	char home[IDW_PATH_MAX];
+	char vault_path[IDW_PATH_MAX];
+	char audit_path[IDW_PATH_MAX];
+	char sock_path[IDW_PATH_MAX];
+	struct idw_vault *vault;
+	struct store store;
+	struct audit audit;
+	bool locked;
+	const char *unlock_source; /* "env-var", "interactive", "init", ... */
+	int64_t idle_timeout_s;
+	uint64_t started_ms;
+	uint64_t last_client_ms; /* boot ms when the last client left */
+	unsigned nclients;
+	bool stopping;
+	bool memory_locked;
+};
+
+/* What a handler answers: a JSON object and, maybe, a secret segment. */
+struct reply {
+	cJSON *json;
+	uint8_t *secret; /* arena scratch, wiped and freed after sending */
+	size_t secret_len;
+	bool has_secret;
+	bool close_after; /* close the connection once sent */
+};
+
+/* Who is asking: assigned by the agent, never taken from the client. */
+struct peer {
+	char principal[80];
+	char claimed_actor[160];
+	bool hello_done;
+};
+
+/* Fill rep->json with {"ok":false,"code":…,"message":…}; returns err. */
+int reply_error(struct reply *rep, int err, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* rep->json = {"ok":true}; returns the object to add fields to. */
+cJSON *reply_ok(struct reply *rep);
+
+/* Lock: wipe VK, every value and all metadata; keep serving. */
+void agent_lock(struct agent *a);
+/* Unlock with a passphrase: unwrap VK, replay the journal. */
+int agent_unlock(struct agent *a, const uint8_t *pass, size_t len, char *why,
+		 size_t whylen) IDW_WUR;
+
+#endif

@@ -1,0 +1,154 @@
+/* SPDX-License-Identifier: ISC */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "agentd/dispatch.h"
+#include "common/jsonu.h"
+#include "common/wire.h"
+#include "sandbox/arena.h"
+
+/*
+ * Every verb the agent answers, with what it needs.  Adding a verb is
+ * adding a row.  Resume, when it arrives with person proof, gets
+ * VERB_NEEDS_PROOF; rows without it are DESIGN's closed list of verbs that
+ * only read metadata, narrow access or are the person's own unlock.
+ */
+const struct verb_row dispatch_table[] = {
+    {"status", verb_status, 0},
+    {"init", verb_init, VERB_TAKES_SECRET},
+    {"unlock", verb_unlock, VERB_NEEDS_VAULT | VERB_TAKES_SECRET},
+    {"lock", verb_lock, VERB_NEEDS_VAULT},
+    {"stop", verb_stop, 0},
+    {"create", verb_create,
+     VERB_NEEDS_VAULT | VERB_NEEDS_UNLOCKED | VERB_TAKES_SECRET},
+    {"list", verb_list, VERB_NEEDS_VAULT | VERB_NEEDS_UNLOCKED},
+    {"show", verb_show, VERB_NEEDS_VAULT | VERB_NEEDS_UNLOCKED},
+    {"get", verb_get, VERB_NEEDS_VAULT | VERB_NEEDS_UNLOCKED},
+    {"revoke", verb_revoke, VERB_NEEDS_VAULT | VERB_NEEDS_UNLOCKED},
+    {"suspend", verb_suspend, VERB_NEEDS_VAULT | VERB_NEEDS_UNLOCKED},
+    {"resume", verb_resume, VERB_NEEDS_VAULT | VERB_NEEDS_UNLOCKED},
+    {"check_policy", verb_check_policy, VERB_NEEDS_VAULT | VERB_NEEDS_UNLOCKED},
+    {"request_access", verb_request_access,
+     VERB_NEEDS_VAULT | VERB_NEEDS_UNLOCKED},
+    {"audit", verb_audit, VERB_NEEDS_VAULT | VERB_NEEDS_UNLOCKED},
+};
+const size_t dispatch_table_len =
+    sizeof(dispatch_table) / sizeof(dispatch_table[0]);
+
+int reply_error(struct reply *rep, int err, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	cJSON_Delete(rep->json);
+	rep->json = cJSON_CreateObject();
+	if (rep->json != NULL) {
+		cJSON_AddFalseToObject(rep->json, "ok");
+		cJSON_AddStringToObject(rep->json, "code", idw_err_name(err));
+		cJSON_AddStringToObject(rep->json, "message", msg);
+	}
+	return err;
+}
+
+cJSON *reply_ok(struct reply *rep)
+{
+	cJSON_Delete(rep->json);
+	rep->json = cJSON_CreateObject();
+	if (rep->json != NULL)
+		cJSON_AddTrueToObject(rep->json, "ok");
+	return rep->json;
+}
+
+void dispatch_hello(struct agent *a, struct peer *p, const char *json,
+		    size_t json_len, struct reply *rep)
+{
+	cJSON *req = idw_json_parse(json, json_len), *o;
+	const char *actor;
+	char hex[33];
+
+	if (req == NULL || !cJSON_IsObject(req)) {
+		reply_error(rep, IDW_EINVAL, "hello is not a JSON object");
+		rep->close_after = true;
+		cJSON_Delete(req);
+		return;
+	}
+	actor = idw_json_str(req, "claimed_actor");
+	snprintf(p->claimed_actor, sizeof(p->claimed_actor), "%s",
+		 actor ? actor : "");
+	/* Until tokens arrive every connection of our uid is "local". */
+	snprintf(p->principal, sizeof(p->principal), "local");
+	p->hello_done = true;
+	cJSON_Delete(req);
+	if ((o = reply_ok(rep)) == NULL)
+		return;
+	if (idw_vault_initialized(a->vault)) {
+		idw_vault_id_hex(a->vault, hex);
+		cJSON_AddStringToObject(o, "vault_id", hex);
+	} else {
+		cJSON_AddNullToObject(o, "vault_id");
+	}
+	cJSON_AddStringToObject(o, "home", a->home);
+	cJSON_AddStringToObject(o, "agent_version", IDW_VERSION);
+	cJSON_AddNumberToObject(o, "wire_version", IDW_WIRE_VERSION);
+	cJSON_AddBoolToObject(o, "locked", a->locked);
+	cJSON_AddBoolToObject(o, "initialized",
+			      idw_vault_initialized(a->vault));
+	cJSON_AddStringToObject(o, "principal", p->principal);
+	cJSON_AddNumberToObject(o, "pid", (double)getpid());
+}
+
+void dispatch_request(struct agent *a, struct peer *p, const char *json,
+		      size_t json_len, const uint8_t *secret, size_t secret_len,
+		      bool has_secret, struct reply *rep)
+{
+	const struct verb_row *row = NULL;
+	struct verb_args in;
+	cJSON *req;
+	const char *verb;
+
+	req = idw_json_parse(json, json_len);
+	if (req == NULL || !cJSON_IsObject(req)) {
+		reply_error(rep, IDW_EINVAL,
+			    "the request is not a JSON object");
+		goto out;
+	}
+	verb = idw_json_str(req, "verb");
+	for (size_t i = 0; verb != NULL && i < dispatch_table_len; i++)
+		if (strcmp(dispatch_table[i].verb, verb) == 0)
+			row = &dispatch_table[i];
+	if (row == NULL) {
+		reply_error(rep, IDW_EUSAGE, "unknown verb '%.40s'",
+			    verb ? verb : "(none)");
+		goto out;
+	}
+	if ((row->flags & VERB_NEEDS_VAULT) &&
+	    !idw_vault_initialized(a->vault)) {
+		reply_error(rep, IDW_ENOVAULT, "no vault at %s: run 'idw init'",
+			    a->vault_path);
+		goto out;
+	}
+	if ((row->flags & VERB_NEEDS_UNLOCKED) && a->locked) {
+		reply_error(rep, IDW_ELOCKED,
+			    "the agent is locked: run 'idw unlock'");
+		goto out;
+	}
+	if (has_secret && !(row->flags & VERB_TAKES_SECRET)) {
+		reply_error(rep, IDW_EINVAL, "%s takes no secret segment",
+			    row->verb);
+		goto out;
+	}
+	in.req = req;
+	in.secret = secret;
+	in.secret_len = secret_len;
+	in.has_secret = has_secret;
+	(void)row->fn(a, p, &in, rep);
+	if (rep->json == NULL)
+		reply_error(rep, IDW_ENOMEM, "out of memory");
+out:
+	cJSON_Delete(req);
+}

@@ -1,0 +1,81 @@
+/* SPDX-License-Identifier: ISC */
+#ifndef IDW_DISPATCH_H
+#define IDW_DISPATCH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "agentd/agent.h"
+
+/* Flags of a dispatch row. */
+#define VERB_NEEDS_VAULT 0x1	/* refused before 'idw init' */
+#define VERB_NEEDS_UNLOCKED 0x2 /* refused while locked */
+#define VERB_NEEDS_PROOF 0x4	/* person proof (see DESIGN) */
+#define VERB_TAKES_SECRET 0x8	/* a secret segment is expected */
+
+struct verb_args {
+	const cJSON *req;
+	const uint8_t *secret;
+	size_t secret_len;
+	bool has_secret;
+};
+
+typedef int (*verb_fn)(struct agent *a, struct peer *p,
+		       const struct verb_args *in, struct reply *rep);
+
+struct verb_row {
+	const char *verb;
+	verb_fn fn;
+	unsigned flags;
+};
+
+/* The const table, for the dispatcher and the test that walks it. */
+extern const struct verb_row dispatch_table[];
+extern const size_t dispatch_table_len;
+
+/*
+ * Parse and run one request.  Always fills rep->json (an error reply for
+ * a malformed request, an unknown verb, a refused state).
+ */
+void dispatch_request(struct agent *a, struct peer *p, const char *json,
+		      size_t json_len, const uint8_t *secret, size_t secret_len,
+		      bool has_secret, struct reply *rep);
+
+/* The hello answer. */
+void dispatch_hello(struct agent *a, struct peer *p, const char *json,
+		    size_t json_len, struct reply *rep);
+
+/* Verb handlers, by module. */
+int verb_status(struct agent *, struct peer *, const struct verb_args *,
+		struct reply *);
+int verb_init(struct agent *, struct peer *, const struct verb_args *,
+	      struct reply *);
+int verb_unlock(struct agent *, struct peer *, const struct verb_args *,
+		struct reply *);
+int verb_lock(struct agent *, struct peer *, const struct verb_args *,
+	      struct reply *);
+int verb_stop(struct agent *, struct peer *, const struct verb_args *,
+	      struct reply *);
+int verb_create(struct agent *, struct peer *, const struct verb_args *,
+		struct reply *);
+int verb_list(struct agent *, struct peer *, const struct verb_args *,
+	      struct reply *);
+int verb_show(struct agent *, struct peer *, const struct verb_args *,
+	      struct reply *);
+int verb_get(struct agent *, struct peer *, const struct verb_args *,
+	     struct reply *);
+int verb_revoke(struct agent *, struct peer *, const struct verb_args *,
+		struct reply *);
+int verb_suspend(struct agent *, struct peer *, const struct verb_args *,
+		 struct reply *);
+int verb_resume(struct agent *, struct peer *, const struct verb_args *,
+		struct reply *);
+int verb_check_policy(struct agent *, struct peer *, const struct verb_args *,
+		      struct reply *);
+int verb_request_access(struct agent *, struct peer *, const struct verb_args *,
+			struct reply *);
+int verb_audit(struct agent *, struct peer *, const struct verb_args *,
+	       struct reply *);
+
+#endif

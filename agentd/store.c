@@ -1,0 +1,260 @@
+/* SPDX-License-Identifier: ISC */
+#include <string.h>
+
+#include <sodium.h>
+
+#include "agentd/store.h"
+#include "common/jsonu.h"
+#include "sandbox/arena.h"
+
+void store_init(struct store *s)
+{
+	memset(s, 0, sizeof(*s));
+}
+
+static void item_release(struct store_item *it)
+{
+	if (it->meta != NULL)
+		cJSON_Delete(it->meta);
+	idw_shielded_free(it->value);
+	memset(it, 0, sizeof(*it));
+}
+
+void store_clear(struct store *s)
+{
+	for (size_t i = 0; i < s->n; i++)
+		item_release(&s->items[i]);
+	idw_arena_free(s->items);
+	store_init(s);
+}
+
+struct store_item *store_find(struct store *s, const char *kind, const char *id)
+{
+	for (size_t i = 0; i < s->n; i++)
+		if (strcmp(s->items[i].id, id) == 0 &&
+		    strcmp(s->items[i].kind, kind) == 0)
+			return &s->items[i];
+	return NULL;
+}
+
+size_t store_count(const struct store *s, const char *kind)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < s->n; i++)
+		if (strcmp(s->items[i].kind, kind) == 0)
+			n++;
+	return n;
+}
+
+static int store_slot(struct store *s, const char *kind, const char *id,
+		      struct store_item **out)
+{
+	struct store_item *it;
+
+	if (strlen(kind) >= STORE_KIND_MAX || strlen(id) >= STORE_ID_MAX)
+		return IDW_EINVAL;
+	it = store_find(s, kind, id);
+	if (it == NULL) {
+		if (s->n == s->cap) {
+			size_t ncap = s->cap ? s->cap * 2 : 64;
+			void *p = idw_arena_realloc(s->items,
+						    ncap * sizeof(*s->items));
+
+			if (p == NULL)
+				return IDW_ENOMEM;
+			s->items = p;
+			s->cap = ncap;
+		}
+		it = &s->items[s->n++];
+		memset(it, 0, sizeof(*it));
+		strcpy(it->kind, kind);
+		strcpy(it->id, id);
+	}
+	*out = it;
+	return 0;
+}
+
+static void store_remove(struct store *s, struct store_item *it)
+{
+	size_t i = (size_t)(it - s->items);
+
+	item_release(it);
+	if (i != s->n - 1)
+		s->items[i] = s->items[s->n - 1];
+	s->n--;
+}
+
+/* Apply a record already on disk: meta is consumed. */
+static int apply(struct store *s, uint8_t op, const char *kind, const char *id,
+		 cJSON *meta, const uint8_t *value, size_t value_len,
+		 bool keep_value)
+{
+	struct store_item *it;
+	struct idw_shielded *sh = NULL;
+	int r;
+
+	if (op == IDW_VAULT_DEL) {
+		cJSON_Delete(meta);
+		it = store_find(s, kind, id);
+		if (it != NULL)
+			store_remove(s, it);
+		return 0;
+	}
+	if (op != IDW_VAULT_PUT) {
+		cJSON_Delete(meta);
+		return IDW_ECORRUPT;
+	}
+	if (!keep_value && value != NULL &&
+	    (r = idw_shield(value, value_len, &sh)) != 0) {
+		cJSON_Delete(meta);
+		return r;
+	}
+	if ((r = store_slot(s, kind, id, &it)) != 0) {
+		cJSON_Delete(meta);
+		idw_shielded_free(sh);
+		return r;
+	}
+	if (it->meta != NULL)
+		cJSON_Delete(it->meta);
+	it->meta = meta;
+	if (!keep_value) {
+		idw_shielded_free(it->value);
+		it->value = sh;
+	}
+	return 0;
+}
+
+int store_apply_cb(void *ctx, const struct idw_vault_rec *rec)
+{
+	struct store *s = ctx;
+	cJSON *meta = NULL;
+
+	if (rec->json_len > 0) {
+		meta = idw_json_parse(rec->json, rec->json_len);
+		if (meta == NULL || !cJSON_IsObject(meta)) {
+			cJSON_Delete(meta);
+			return IDW_ECORRUPT;
+		}
+	}
+	if (meta == NULL && (meta = cJSON_CreateObject()) == NULL)
+		return IDW_ENOMEM;
+	return apply(s, rec->op, rec->kind, rec->id, meta, rec->value,
+		     rec->value_len, false);
+}
+
+int store_open_value(const struct store_item *it, uint8_t **out, size_t *len)
+{
+	size_t n;
+	uint8_t *p;
+	int r;
+
+	*out = NULL;
+	*len = 0;
+	if (it->value == NULL)
+		return IDW_ENOENT;
+	n = idw_shielded_len(it->value);
+	p = idw_arena_alloc(n ? n : 1);
+	if (p == NULL)
+		return IDW_ENOMEM;
+	if ((r = idw_unshield(it->value, p, n)) != 0) {
+		idw_arena_free(p);
+		return r;
+	}
+	*out = p;
+	*len = n;
+	return 0;
+}
+
+static int record_of(struct store_item *it, uint8_t op, const char *json,
+		     const uint8_t *value, size_t value_len,
+		     struct idw_vault_rec *rec)
+{
+	memset(rec, 0, sizeof(*rec));
+	rec->op = op;
+	rec->kind = it->kind;
+	rec->id = it->id;
+	rec->json = json;
+	rec->json_len = strlen(json);
+	rec->value = value;
+	rec->value_len = value_len;
+	return 0;
+}
+
+int store_put(struct store *s, struct idw_vault *v, const char *kind,
+	      const char *id, cJSON *meta, const uint8_t *value,
+	      size_t value_len)
+{
+	struct store_item tmp, *cur = store_find(s, kind, id);
+	struct idw_vault_rec rec;
+	uint8_t *old = NULL;
+	size_t old_len = 0;
+	char *json = NULL;
+	int r;
+
+	if (strlen(kind) >= STORE_KIND_MAX || strlen(id) >= STORE_ID_MAX) {
+		r = IDW_EINVAL;
+		goto out;
+	}
+	memset(&tmp, 0, sizeof(tmp));
+	strcpy(tmp.kind, kind);
+	strcpy(tmp.id, id);
+	/* A record is a full snapshot: carry the current value along. */
+	if (value == NULL && cur != NULL && cur->value != NULL) {
+		if ((r = store_open_value(cur, &old, &old_len)) != 0)
+			goto out;
+		value = old;
+		value_len = old_len;
+	}
+	if ((json = idw_json_print(meta)) == NULL) {
+		r = IDW_ENOMEM;
+		goto out;
+	}
+	(void)record_of(&tmp, IDW_VAULT_PUT, json, value, value_len, &rec);
+	if ((r = idw_vault_append(v, &rec)) != 0)
+		goto out;
+	r = apply(s, IDW_VAULT_PUT, kind, id, meta, value, value_len,
+		  old != NULL);
+	meta = NULL;
+out:
+	if (json != NULL)
+		cJSON_free(json);
+	cJSON_Delete(meta);
+	idw_arena_free(old);
+	return r;
+}
+
+int store_compact(struct store *s, struct idw_vault *v)
+{
+	int r;
+
+	if ((r = idw_vault_compact_begin(v)) != 0)
+		return r;
+	for (size_t i = 0; i < s->n; i++) {
+		struct store_item *it = &s->items[i];
+		struct idw_vault_rec rec;
+		uint8_t *val = NULL;
+		size_t vlen = 0;
+		char *json;
+
+		if (it->value != NULL &&
+		    (r = store_open_value(it, &val, &vlen)) != 0)
+			goto fail;
+		json = idw_json_print(it->meta);
+		if (json == NULL) {
+			idw_arena_free(val);
+			r = IDW_ENOMEM;
+			goto fail;
+		}
+		(void)record_of(it, IDW_VAULT_PUT, json, val, vlen, &rec);
+		r = idw_vault_compact_put(v, &rec);
+		cJSON_free(json);
+		idw_arena_free(val);
+		if (r != 0)
+			goto fail;
+	}
+	return idw_vault_compact_commit(v);
+fail:
+	idw_vault_compact_abort(v);
+	return r;
+}

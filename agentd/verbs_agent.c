@@ -1,0 +1,273 @@
+/* SPDX-License-Identifier: ISC */
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "agentd/dispatch.h"
+#include "common/idwtime.h"
+#include "common/jsonu.h"
+#include "sandbox/arena.h"
+
+#define CONFIG_AUDIT_KEY "audit_key"
+
+static void audit_agent_event(struct agent *a, struct peer *p,
+			      const char *action, const char *result,
+			      const char *reason)
+{
+	struct audit_event ev = {
+	    .principal = p ? p->principal : "agent",
+	    .claimed_actor = p ? p->claimed_actor : NULL,
+	    .action = action,
+	    .result = result,
+	    .reason = reason,
+	};
+
+	/*
+	 * Lifecycle events release nothing: a failure marks the log broken,
+	 * which denies every later release and shows in status.
+	 */
+	if (audit_append(&a->audit, &ev) != 0)
+		return;
+}
+
+void agent_lock(struct agent *a)
+{
+	store_clear(&a->store);
+	audit_lock(&a->audit);
+	if (a->vault != NULL)
+		idw_vault_lock(a->vault);
+	idw_shield_wipe_key();
+	a->locked = true;
+}
+
+/* Make the audit key at init; it then lives in the vault for good. */
+static int audit_key_create(struct agent *a)
+{
+	uint8_t *key = idw_arena_alloc(AUDIT_KEY_LEN);
+	cJSON *meta = cJSON_CreateObject();
+	int r;
+
+	if (key == NULL || meta == NULL) {
+		idw_arena_free(key);
+		cJSON_Delete(meta);
+		return IDW_ENOMEM;
+	}
+	randombytes_buf(key, AUDIT_KEY_LEN);
+	cJSON_AddStringToObject(meta, "purpose", "audit log key");
+	r = store_put(&a->store, a->vault, "config", CONFIG_AUDIT_KEY, meta,
+		      key, AUDIT_KEY_LEN);
+	idw_arena_free(key);
+	return r;
+}
+
+static int audit_key_load(struct agent *a, char *why, size_t whylen)
+{
+	struct store_item *it =
+	    store_find(&a->store, "config", CONFIG_AUDIT_KEY);
+	uint8_t *key;
+	size_t len;
+	int r;
+
+	if (it == NULL) {
+		snprintf(why, whylen, "the vault holds no audit key");
+		return IDW_ECORRUPT;
+	}
+	if ((r = store_open_value(it, &key, &len)) != 0)
+		return r;
+	if (len != AUDIT_KEY_LEN) {
+		idw_arena_free(key);
+		snprintf(why, whylen, "the vault's audit key is malformed");
+		return IDW_ECORRUPT;
+	}
+	r = audit_unlock(&a->audit, key, why, whylen);
+	idw_arena_free(key);
+	return r;
+}
+
+int agent_unlock(struct agent *a, const uint8_t *pass, size_t len, char *why,
+		 size_t whylen)
+{
+	struct idw_vault_report rep;
+	char detail[300];
+	int r;
+
+	why[0] = '\0';
+	agent_lock(a);
+	memset(&rep, 0, sizeof(rep));
+	if ((r = idw_shield_init()) != 0)
+		return r;
+	r = idw_vault_unlock(a->vault, pass, len, store_apply_cb, &a->store,
+			     &rep);
+	if (r != 0) {
+		if (r == IDW_EUNLOCK)
+			snprintf(why, whylen, "wrong passphrase for %s",
+				 a->vault_path);
+		else
+			snprintf(why, whylen, "%s: %s", a->vault_path,
+				 rep.detail[0] ? rep.detail : idw_strerror(r));
+		agent_lock(a);
+		return r;
+	}
+	if ((r = audit_key_load(a, why, whylen)) != 0) {
+		agent_lock(a);
+		return r;
+	}
+	a->locked = false;
+	if (rep.truncated_tail) {
+		snprintf(detail, sizeof(detail),
+			 "a torn final record of %llu bytes was cut off",
+			 (unsigned long long)rep.truncated_bytes);
+		audit_agent_event(a, NULL, "torn-tail truncation", "ok",
+				  detail);
+	}
+	return 0;
+}
+
+int verb_status(struct agent *a, struct peer *p, const struct verb_args *in,
+		struct reply *rep)
+{
+	struct idw_arena_stats st;
+	uint64_t now = idw_boot_ms();
+	cJSON *o = reply_ok(rep);
+	char hex[33];
+	int64_t left;
+
+	(void)p;
+	(void)in;
+	if (o == NULL)
+		return IDW_ENOMEM;
+	idw_arena_stats(&st);
+	cJSON_AddBoolToObject(o, "locked", a->locked);
+	cJSON_AddBoolToObject(o, "initialized",
+			      idw_vault_initialized(a->vault));
+	if (a->unlock_source != NULL && !a->locked)
+		cJSON_AddStringToObject(o, "unlock_source", a->unlock_source);
+	else
+		cJSON_AddNullToObject(o, "unlock_source");
+	cJSON_AddNumberToObject(o, "pid", (double)getpid());
+	cJSON_AddNumberToObject(o, "clients", a->nclients);
+	cJSON_AddNumberToObject(o, "idle_timeout_s", (double)a->idle_timeout_s);
+	/* The asking client is connected, so the idle clock is not running. */
+	left = a->locked ? -1 : a->idle_timeout_s;
+	cJSON_AddNumberToObject(o, "idle_left_s", (double)left);
+	cJSON_AddNumberToObject(o, "uptime_s",
+				(double)((now - a->started_ms) / 1000));
+	cJSON_AddNumberToObject(o, "passports",
+				(double)store_count(&a->store, "passport"));
+	cJSON_AddStringToObject(o, "home", a->home);
+	cJSON_AddStringToObject(o, "vault_path", a->vault_path);
+	cJSON_AddStringToObject(o, "socket", a->sock_path);
+	if (idw_vault_initialized(a->vault)) {
+		idw_vault_id_hex(a->vault, hex);
+		cJSON_AddStringToObject(o, "vault_id", hex);
+	} else {
+		cJSON_AddNullToObject(o, "vault_id");
+	}
+	cJSON_AddStringToObject(o, "agent_version", IDW_VERSION);
+	cJSON_AddBoolToObject(o, "memory_locked", st.locked);
+	cJSON_AddNumberToObject(o, "locked_bytes", (double)st.mapped);
+	cJSON_AddBoolToObject(o, "audit_ok", !a->audit.broken);
+	if (a->audit.broken)
+		cJSON_AddStringToObject(o, "audit_error", a->audit.broken_why);
+	return 0;
+}
+
+static int kdf_level(const char *s, enum idw_kdf_level *k)
+{
+	if (s == NULL || strcmp(s, "moderate") == 0)
+		*k = IDW_KDF_MODERATE;
+	else if (strcmp(s, "interactive") == 0)
+		*k = IDW_KDF_INTERACTIVE;
+	else if (strcmp(s, "sensitive") == 0)
+		*k = IDW_KDF_SENSITIVE;
+	else
+		return IDW_EUSAGE;
+	return 0;
+}
+
+int verb_init(struct agent *a, struct peer *p, const struct verb_args *in,
+	      struct reply *rep)
+{
+	enum idw_kdf_level kdf;
+	char hex[33], why[300];
+	cJSON *o;
+	int r;
+
+	if (idw_vault_initialized(a->vault))
+		return reply_error(rep, IDW_EEXIST,
+				   "a vault already exists at %s",
+				   a->vault_path);
+	if (kdf_level(idw_json_str(in->req, "kdf"), &kdf) != 0)
+		return reply_error(rep, IDW_EUSAGE,
+				   "kdf must be interactive, moderate or "
+				   "sensitive");
+	if (!in->has_secret || in->secret_len < 8)
+		return reply_error(rep, IDW_EUSAGE,
+				   "the passphrase must be at least 8 bytes");
+	if ((r = idw_shield_init()) != 0)
+		return reply_error(rep, r, "cannot set up memory");
+	if ((r = idw_vault_init(a->vault, in->secret, in->secret_len, kdf)) !=
+	    0)
+		return reply_error(rep, r, "creating %s failed: %s",
+				   a->vault_path, idw_strerror(r));
+	if ((r = audit_key_create(a)) != 0 ||
+	    (r = audit_key_load(a, why, sizeof(why))) != 0) {
+		agent_lock(a);
+		return reply_error(rep, r, "setting up the audit log failed");
+	}
+	a->locked = false;
+	a->unlock_source = "init";
+	audit_agent_event(a, p, "init", "ok", "vault created");
+	if ((o = reply_ok(rep)) == NULL)
+		return IDW_ENOMEM;
+	idw_vault_id_hex(a->vault, hex);
+	cJSON_AddStringToObject(o, "vault_id", hex);
+	cJSON_AddStringToObject(o, "vault_path", a->vault_path);
+	return 0;
+}
+
+int verb_unlock(struct agent *a, struct peer *p, const struct verb_args *in,
+		struct reply *rep)
+{
+	char why[400];
+	int r;
+
+	if (!a->locked) {
+		reply_ok(rep);
+		return 0;
+	}
+	if (!in->has_secret || in->secret_len == 0)
+		return reply_error(rep, IDW_EUSAGE,
+				   "unlock needs the passphrase");
+	r = agent_unlock(a, in->secret, in->secret_len, why, sizeof(why));
+	if (r != 0)
+		return reply_error(rep, r == IDW_EUNLOCK ? IDW_EUNLOCK : r,
+				   "%s", why);
+	a->unlock_source = "interactive";
+	audit_agent_event(a, p, "unlock", "ok", "interactive");
+	reply_ok(rep);
+	return 0;
+}
+
+int verb_lock(struct agent *a, struct peer *p, const struct verb_args *in,
+	      struct reply *rep)
+{
+	(void)in;
+	if (!a->locked)
+		audit_agent_event(a, p, "lock", "ok", NULL);
+	agent_lock(a);
+	reply_ok(rep);
+	return 0;
+}
+
+int verb_stop(struct agent *a, struct peer *p, const struct verb_args *in,
+	      struct reply *rep)
+{
+	(void)p;
+	(void)in;
+	a->stopping = true;
+	reply_ok(rep);
+	return 0;
+}
