@@ -29,6 +29,8 @@ struct agent {
 	unsigned nclients;
 	bool stopping;
 	bool memory_locked;
+	bool landlock;
+	char landlock_why[200];
 };
 
 /* What a handler answers: a JSON object and, maybe, a secret segment. */

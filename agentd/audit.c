@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -74,26 +75,40 @@ int audit_open(struct audit *a, const char *path)
 	a->fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (a->fd < 0)
 		return IDW_EIO;
-	if (fstat(a->fd, &st) != 0)
-		return IDW_EIO;
+	if (fstat(a->fd, &st) != 0) {
+		r = IDW_EIO;
+		goto out;
+	}
 	if (st.st_size == 0) {
 		memset(hdr, 0, sizeof(hdr));
 		memcpy(hdr, AUDIT_MAGIC, 4);
 		idw_le16_put(hdr + 4, 1);
 		if ((r = pwrite_all(a->fd, hdr, sizeof(hdr), 0)) != 0)
-			return r;
-		if (fsync(a->fd) != 0)
-			return IDW_EIO;
+			goto out;
+		if (fsync(a->fd) != 0) {
+			r = IDW_EIO;
+			goto out;
+		}
 	} else {
-		if ((r = pread_all(a->fd, hdr, sizeof(hdr), 0)) != 0)
-			return IDW_ECORRUPT;
-		if (memcmp(hdr, AUDIT_MAGIC, 4) != 0)
-			return IDW_ECORRUPT;
-		if (idw_le16_get(hdr + 4) != 1)
-			return IDW_EVERSION;
+		if (pread_all(a->fd, hdr, sizeof(hdr), 0) != 0 ||
+		    memcmp(hdr, AUDIT_MAGIC, 4) != 0) {
+			r = IDW_ECORRUPT;
+			goto out;
+		}
+		if (idw_le16_get(hdr + 4) != 1) {
+			r = IDW_EVERSION;
+			goto out;
+		}
 	}
 	a->end = AUDIT_HDR_LEN;
-	return 0;
+	r = 0;
+out:
+	/* A failed open leaves nothing open behind it. */
+	if (r != 0) {
+		close(a->fd);
+		a->fd = -1;
+	}
+	return r;
 }
 
 static void chain_next(const uint8_t *keys, const uint8_t prev[16],
@@ -113,6 +128,37 @@ static void passport_tag(const uint8_t *keys, const char *id, uint8_t out[16])
 
 	crypto_generichash(out, 16, (const uint8_t *)s, strlen(s), keys + K_TAG,
 			   32);
+}
+
+/*
+ * An entry at off claims more bytes than the file holds.  A torn append
+ * leaves only a prefix of the last entry, so nothing follows it; when the
+ * next entry's header (seq + 1) sits where a shorter length would end
+ * this one, the length field itself was damaged and cutting there would
+ * throw away good entries.
+ */
+static bool entry_follows(int fd, uint64_t off, uint64_t size, uint64_t seq)
+{
+	size_t rest = (size_t)(size - off),
+	       min = AUDIT_ENTRY_HDR +
+		     crypto_aead_xchacha20poly1305_ietf_ABYTES +
+		     AUDIT_CHAIN_LEN;
+	bool found = false;
+	uint8_t *b;
+
+	if (rest < min + AUDIT_ENTRY_HDR)
+		return false;
+	if ((b = malloc(rest)) == NULL)
+		return true; /* cannot tell: refuse to cut */
+	if (pread_all(fd, b, rest, off) != 0) {
+		free(b);
+		return true;
+	}
+	for (size_t at = min; at + AUDIT_ENTRY_HDR <= rest && !found; at++)
+		found = idw_le64_get(b + at + 4) == seq + 1 &&
+			idw_le32_get(b + at) <= AUDIT_MAX_BODY;
+	free(b);
+	return found;
 }
 
 /*
@@ -152,8 +198,18 @@ static int walk(struct audit *a, entry_cb cb, void *ctx, char *why,
 			goto out;
 		}
 		total = sizeof(h) + len + AUDIT_CHAIN_LEN;
-		if ((uint64_t)st.st_size - off < total)
-			goto torn;
+		if ((uint64_t)st.st_size - off < total) {
+			if (!entry_follows(a->fd, off, (uint64_t)st.st_size,
+					   seq + 1))
+				goto torn;
+			snprintf(why, whylen,
+				 "audit entry %llu at byte %llu has a damaged "
+				 "length",
+				 (unsigned long long)(seq + 1),
+				 (unsigned long long)off);
+			r = IDW_ECORRUPT;
+			goto out;
+		}
 		idw_buf_reset(&e);
 		if ((r = idw_buf_reserve(&e, total)) != 0)
 			goto out;

@@ -37,6 +37,27 @@ const struct verb_row dispatch_table[] = {
 const size_t dispatch_table_len =
     sizeof(dispatch_table) / sizeof(dispatch_table[0]);
 
+/*
+ * JSON text is UTF-8, and cJSON copies a string's bytes as they are.  A
+ * message that quotes a client's bytes, or text cut at a length bound,
+ * may hold a broken sequence: each byte that does not begin a valid one
+ * becomes '?'.
+ */
+static void utf8_scrub(char *s)
+{
+	size_t n = strlen(s);
+
+	for (size_t i = 0; i < n;) {
+		uint8_t c = (uint8_t)s[i];
+		size_t k = c < 0x80 ? 1 : c < 0xe0 ? 2 : c < 0xf0 ? 3 : 4;
+
+		if (k <= n - i && idw_utf8_valid((const uint8_t *)s + i, k))
+			i += k;
+		else
+			s[i++] = '?';
+	}
+}
+
 int reply_error(struct reply *rep, int err, const char *fmt, ...)
 {
 	char msg[512];
@@ -45,6 +66,7 @@ int reply_error(struct reply *rep, int err, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
+	utf8_scrub(msg);
 	cJSON_Delete(rep->json);
 	rep->json = cJSON_CreateObject();
 	if (rep->json != NULL) {
@@ -80,6 +102,7 @@ void dispatch_hello(struct agent *a, struct peer *p, const char *json,
 	actor = idw_json_str(req, "claimed_actor");
 	snprintf(p->claimed_actor, sizeof(p->claimed_actor), "%s",
 		 actor ? actor : "");
+	utf8_scrub(p->claimed_actor);
 	/* Until tokens arrive every connection of our uid is "local". */
 	snprintf(p->principal, sizeof(p->principal), "local");
 	p->hello_done = true;

@@ -15,6 +15,7 @@
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/signalfd.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -25,8 +26,22 @@
 #include "common/idwtime.h"
 #include "keychain/unlock.h"
 #include "sandbox/arena.h"
+#include "sandbox/harden.h"
+#include "sandbox/seccomp.h"
 
 #define DEFAULT_IDLE_S (8 * 3600)
+#define AGENT_NOFILE 256
+
+/* What the agent's environment may hold; everything else is dropped. */
+static const char *const env_keep[] = {
+	"HOME", "IDW_HOME", "IDW_SOCKET", "XDG_RUNTIME_DIR", "XDG_DATA_HOME",
+	"DBUS_SESSION_BUS_ADDRESS", "TZ", "LANG", "IDW_KEYCHAIN_TIMEOUT",
+	"IDW_SESSION_TOKEN", "IDW_PASSPHRASE", "IDW_IDLE_TIMEOUT", "PATH",
+#ifdef IDW_SANITIZER_BUILD
+	"ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS",
+#endif
+	NULL,
+};
 
 struct opts {
 	int status_fd;
@@ -167,14 +182,43 @@ static void sanitize_stdio(void)
 
 static void harden_process(void)
 {
-	struct rlimit no_core = {0, 0};
+	char why[300];
 
-	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0)
-		die(IDW_ERR, "prctl(PR_SET_DUMPABLE) failed: %s",
+	if (idw_harden_env(env_keep) != 0)
+		die(IDW_ERR, "cannot sanitize the environment");
+	if (idw_harden_nodump(why, sizeof(why)) != 0)
+		die(IDW_EPERM, "%s", why);
+}
+
+/*
+ * The last steps before the first peer byte is read: nothing but the
+ * descriptors the loop needs, low limits, no new privileges, Landlock
+ * where the kernel has it, then the seccomp allowlist.
+ */
+static void enter_sandbox(const int *keep, size_t nkeep)
+{
+	char why[300], sockdir[IDW_PATH_MAX];
+	const char *dirs[2];
+	char *slash;
+
+	if (idw_harden_close_fds(keep, nkeep) != 0)
+		die(IDW_ERR, "cannot close inherited descriptors");
+	if (idw_harden_rlimits(AGENT_NOFILE, why, sizeof(why)) != 0)
+		die(IDW_EPERM, "%s", why);
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
+		die(IDW_EPERM, "prctl(PR_SET_NO_NEW_PRIVS) failed: %s",
 		    strerror(errno));
-	if (setrlimit(RLIMIT_CORE, &no_core) != 0)
-		die(IDW_ERR, "setrlimit(RLIMIT_CORE) failed: %s",
-		    strerror(errno));
+	snprintf(sockdir, sizeof(sockdir), "%s", A.sock_path);
+	slash = strrchr(sockdir, '/');
+	if (slash != NULL && slash != sockdir)
+		*slash = '\0';
+	dirs[0] = A.home;
+	dirs[1] = sockdir;
+	if (idw_harden_landlock(dirs, 2, &A.landlock, A.landlock_why,
+				sizeof(A.landlock_why)) != 0)
+		die(IDW_EPERM, "%s", A.landlock_why);
+	if (idw_seccomp_agentd() != 0)
+		die(IDW_EPERM, "installing the seccomp filter failed");
 }
 
 static int take_lock(void)
@@ -255,6 +299,13 @@ static void compact_at_start(void)
 		    idw_strerror(r));
 }
 
+static bool vault_present(void)
+{
+	struct stat st;
+
+	return lstat(A.vault_path, &st) == 0 && st.st_size > 0;
+}
+
 static int signals_fd(void)
 {
 	sigset_t set;
@@ -300,6 +351,12 @@ int main(int argc, char **argv)
 	audit_init(&A.audit);
 	setup_paths();
 	lock_fd = take_lock();
+	if (!o.allow_no_vault && !vault_present()) {
+		/* Leave the home as it was: no empty vault, no audit log. */
+		unlock_scrub_env("IDW_PASSPHRASE");
+		die(IDW_ENOVAULT, "no vault at %s: run 'idw init'",
+		    A.vault_path);
+	}
 	if ((r = idw_vault_open(A.vault_path, &A.vault)) != 0)
 		die(r, "cannot open %s: %s", A.vault_path, idw_strerror(r));
 	if ((r = audit_open(&A.audit, A.audit_path)) != 0)
@@ -327,6 +384,12 @@ int main(int argc, char **argv)
 		die(r, "%s", why);
 	if (chdir("/") != 0)
 		die(IDW_EIO, "chdir / failed");
+	{
+		int keep[] = {lock_fd, lfd, sigfd, status_fd,
+			      idw_vault_fd(A.vault), A.audit.fd};
+
+		enter_sandbox(keep, sizeof(keep) / sizeof(keep[0]));
+	}
 	status_line("ok");
 	status_close();
 	r = server_run(&A, lfd, sigfd);

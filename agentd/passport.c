@@ -128,19 +128,32 @@ static int check_enum(const cJSON *o, const char *key, const char *const *set,
 	return 0;
 }
 
+/*
+ * A time field: absent or null → dflt.  A bare date is the start of that
+ * day for valid_from and its last second for valid_until.  The stored
+ * text must parse again, or passport_status would call it expired.
+ */
 static int copy_time(cJSON *dst, const cJSON *req, const char *key,
-		     int64_t dflt, int64_t *val, char *why, size_t whylen)
+		     int end_of_day, int64_t dflt, int64_t *val, char *why,
+		     size_t whylen)
 {
-	const char *s = idw_json_str(req, key);
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(req, key);
 	char buf[IDW_TIME_LEN];
-	int64_t t = dflt;
+	int64_t t = dflt, back;
 
-	if (s != NULL && idw_time_parse(s, 1, &t) != 0) {
+	if (v != NULL && !cJSON_IsNull(v) &&
+	    (!cJSON_IsString(v) ||
+	     idw_time_parse(v->valuestring, end_of_day, &t) != 0)) {
 		snprintf(why, whylen, "%s is not an RFC 3339 time or a date",
 			 key);
 		return IDW_EUSAGE;
 	}
 	idw_time_fmt_utc(t, buf);
+	if (idw_time_parse(buf, 0, &back) != 0 || back != t) {
+		snprintf(why, whylen, "%s is outside the years 1970 to 9999",
+			 key);
+		return IDW_EUSAGE;
+	}
 	cJSON_AddStringToObject(dst, key, buf);
 	*val = t;
 	return 0;
@@ -183,9 +196,9 @@ int passport_from_request(const cJSON *req, const char *id, int64_t now,
 	    (r = copy_list(m, req, "platforms", why, whylen)) != 0 ||
 	    (r = copy_text(m, req, "agent_id", NULL, 0, why, whylen)) != 0 ||
 	    (r = copy_text(m, req, "human_owner", NULL, 0, why, whylen)) != 0 ||
-	    (r = copy_time(m, req, "valid_from", now, &from, why, whylen)) !=
+	    (r = copy_time(m, req, "valid_from", 0, now, &from, why, whylen)) !=
 		0 ||
-	    (r = copy_time(m, req, "valid_until", from + 90 * 86400, &until,
+	    (r = copy_time(m, req, "valid_until", 1, from + 90 * 86400, &until,
 			   why, whylen)) != 0 ||
 	    (r = copy_text(m, req, "access_tier", "standard", 0, why,
 			   whylen)) != 0 ||

@@ -82,8 +82,10 @@ int policy_evaluate(const cJSON *passport, const char *principal, int64_t now,
 					     sizeof(msg)))
 			continue;
 		v = cJSON_CreateObject();
-		if (v == NULL)
+		if (v == NULL) {
+			policy_result_free(res);
 			return IDW_ENOMEM;
+		}
 		cJSON_AddStringToObject(v, "rule", builtin_checks[i].rule);
 		cJSON_AddStringToObject(
 		    v, "effect", policy_effect_name(builtin_checks[i].effect));

@@ -1,2 +1,524 @@
 /* SPDX-License-Identifier: ISC */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
 #include "agentd/vault.h"
+#include "agentd/vault_journal.h"
+#include "agentd/vault_slots.h"
+
+struct idw_vault {
+	int fd;
+	char *path;
+	bool initialized;
+	bool broken; /* a failed append could not be rolled back */
+	struct vault_slots s;
+	struct vault_keys *k; /* NULL while locked */
+	struct vault_chain j;
+	/* compaction in progress when cfd >= 0 */
+	int cfd;
+	bool cbad;
+	char *cpath;
+	struct vault_chain cj;
+};
+
+static int errno_err(int e)
+{
+	switch (e) {
+	case ENOENT:
+		return IDW_ENOENT;
+	case EACCES:
+	case EPERM:
+	case ELOOP:
+		return IDW_EPERM;
+	case ENOMEM:
+		return IDW_ENOMEM;
+	default:
+		return IDW_EIO;
+	}
+}
+
+static int write_all(int fd, const void *p, size_t n, uint64_t off)
+{
+	const uint8_t *s = p;
+	ssize_t r;
+
+	while (n > 0) {
+		r = pwrite(fd, s, n, (off_t)off);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			return IDW_EIO;
+		s += r;
+		n -= (size_t)r;
+		off += (uint64_t)r;
+	}
+	return 0;
+}
+
+/* The directory entry of a new or renamed file is durable only after this. */
+static int dir_fsync(const char *path)
+{
+	char dir[4096];
+	const char *slash = strrchr(path, '/');
+	int fd, rc = 0;
+
+	if (slash == NULL)
+		snprintf(dir, sizeof(dir), ".");
+	else if (slash == path)
+		snprintf(dir, sizeof(dir), "/");
+	else if ((size_t)(slash - path) < sizeof(dir))
+		snprintf(dir, sizeof(dir), "%.*s", (int)(slash - path), path);
+	else
+		return IDW_ETOOBIG;
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return errno_err(errno);
+	if (fsync(fd) != 0)
+		rc = IDW_EIO;
+	close(fd);
+	return rc;
+}
+
+/*
+ * The one parser behind idw_vault_unlock and idw_vault_parse_image:
+ * header, slot areas, journal.  Reads only; on success *keys holds the
+ * unwrapped keys and c where the chain stands.
+ */
+static int vault_parse(const struct vault_src *src, const uint8_t *pass,
+		       size_t passlen, idw_vault_rec_cb cb, void *ctx,
+		       struct vault_slots *s, struct vault_keys **keys,
+		       struct vault_chain *c, struct idw_vault_report *rep)
+{
+	uint8_t head[VAULT_JOURNAL_OFF];
+	char note[sizeof(rep->detail)];
+	size_t n;
+	int rc;
+
+	*keys = NULL;
+	if (src->size == 0) {
+		snprintf(rep->detail, sizeof(rep->detail),
+			 "vault not initialized");
+		return IDW_ENOVAULT;
+	}
+	n = src->size < sizeof(head) ? (size_t)src->size : sizeof(head);
+	if ((rc = vault_src_read(src, 0, head, n)) != 0 ||
+	    (rc = vault_core_check(head, src->size, rep->detail,
+				   sizeof(rep->detail))) != 0 ||
+	    (rc =
+		 vault_slots_open(s, head, head + VAULT_HDR_SIZE, pass, passlen,
+				  keys, rep->detail, sizeof(rep->detail))) != 0)
+		goto out;
+	memcpy(note, rep->detail, sizeof(note));
+	if ((rc = vault_journal_replay(src, s, *keys, c, cb, ctx, rep)) != 0)
+		goto out;
+	if (rep->truncated_tail)
+		snprintf(rep->detail, sizeof(rep->detail),
+			 "torn final record: %llu bytes at offset %llu%s%s",
+			 (unsigned long long)rep->truncated_bytes,
+			 (unsigned long long)c->end, note[0] ? "; " : "", note);
+out:
+	if (rc != 0)
+		vault_keys_free(keys);
+	return rc;
+}
+
+int idw_vault_open(const char *path, struct idw_vault **out)
+{
+	uint8_t hdr[VAULT_HDR_SIZE];
+	struct idw_vault *v;
+	struct vault_src src;
+	struct stat st;
+	char why[256];
+	int rc = 0;
+
+	*out = NULL;
+	v = calloc(1, sizeof(*v));
+	if (v == NULL)
+		return IDW_ENOMEM;
+	v->fd = v->cfd = -1;
+	vault_chain_reset(&v->j);
+	if ((v->path = strdup(path)) == NULL) {
+		rc = IDW_ENOMEM;
+		goto out;
+	}
+	/* A vault reached through a link is refused (O_NOFOLLOW). */
+	v->fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (v->fd < 0 || fstat(v->fd, &st) != 0) {
+		rc = errno_err(errno);
+		goto out;
+	}
+	if (!S_ISREG(st.st_mode) || st.st_uid != geteuid()) {
+		rc = IDW_EPERM;
+		goto out;
+	}
+	if (st.st_size == 0) {
+		/* Perhaps just created: make its name last.  Best effort:
+		 * an empty file holds nothing to lose. */
+		(void)dir_fsync(path);
+	} else {
+		src = (struct vault_src){v->fd, NULL, (uint64_t)st.st_size};
+		if ((rc = vault_src_read(&src, 0, hdr,
+					 src.size < sizeof(hdr)
+					     ? (size_t)src.size
+					     : sizeof(hdr))) != 0 ||
+		    (rc = vault_core_check(hdr, src.size, why, sizeof(why))) !=
+			0)
+			goto out;
+		memcpy(v->s.core, hdr, VAULT_CORE_SIZE);
+		v->initialized = true;
+	}
+	*out = v;
+	v = NULL;
+out:
+	idw_vault_close(v);
+	return rc;
+}
+
+bool idw_vault_initialized(const struct idw_vault *v)
+{
+	return v->initialized;
+}
+
+int idw_vault_fd(const struct idw_vault *v)
+{
+	return v->fd;
+}
+
+bool idw_vault_unlocked(const struct idw_vault *v)
+{
+	return v->k != NULL;
+}
+
+const uint8_t *idw_vault_id(const struct idw_vault *v)
+{
+	return v->initialized ? v->s.core + 8 : NULL;
+}
+
+void idw_vault_id_hex(const struct idw_vault *v, char out[33])
+{
+	out[0] = '\0';
+	if (v->initialized)
+		sodium_bin2hex(out, 33, v->s.core + 8, IDW_VAULT_ID_LEN);
+}
+
+int idw_vault_init(struct idw_vault *v, const uint8_t *pass, size_t passlen,
+		   enum idw_kdf_level kdf)
+{
+	uint8_t img[VAULT_JOURNAL_OFF];
+	struct vault_keys *k = NULL;
+	struct vault_slots s;
+	struct stat st;
+	int rc;
+
+	if (v->initialized)
+		return IDW_EEXIST;
+	if (pass == NULL || passlen < 8)
+		return IDW_EINVAL;
+	if (fstat(v->fd, &st) != 0)
+		return IDW_EIO;
+	if (st.st_size != 0)
+		return IDW_EEXIST;
+	memset(img, 0, sizeof(img));
+	vault_core_make(img);
+	if ((rc = vault_slots_create(&s, img, pass, passlen, kdf, &k)) != 0)
+		goto out;
+	/* Both areas the same generation: A wins the tie, B is written
+	 * next.  Either alone opens the vault. */
+	vault_area_build(&s, k, img + VAULT_AREA_OFF(0));
+	vault_area_build(&s, k, img + VAULT_AREA_OFF(1));
+	if (write_all(v->fd, img, sizeof(img), 0) != 0 || fsync(v->fd) != 0) {
+		if (ftruncate(v->fd, 0) != 0) {
+			/* open() will call it corrupt: a person decides */
+		}
+		rc = IDW_EIO;
+		goto out;
+	}
+	v->s = s;
+	v->k = k;
+	k = NULL;
+	v->initialized = true;
+	vault_chain_reset(&v->j);
+out:
+	vault_keys_free(&k);
+	sodium_memzero(img, sizeof(img));
+	return rc;
+}
+
+int idw_vault_unlock(struct idw_vault *v, const uint8_t *pass, size_t passlen,
+		     idw_vault_rec_cb cb, void *ctx,
+		     struct idw_vault_report *rep)
+{
+	struct idw_vault_report dummy;
+	struct vault_keys *k = NULL;
+	struct vault_slots s;
+	struct vault_chain c;
+	struct stat st;
+	struct vault_src src;
+	int rc;
+
+	if (rep == NULL)
+		rep = &dummy;
+	memset(rep, 0, sizeof(*rep));
+	if (!v->initialized)
+		return IDW_ENOVAULT;
+	if (v->k != NULL)
+		return IDW_EINVAL; /* a second replay would duplicate state */
+	if (fstat(v->fd, &st) != 0)
+		return IDW_EIO;
+	src = (struct vault_src){v->fd, NULL, (uint64_t)st.st_size};
+	if ((rc = vault_parse(&src, pass, passlen, cb, ctx, &s, &k, &c, rep)) !=
+	    0)
+		goto out;
+	if (memcmp(s.core, v->s.core, VAULT_CORE_SIZE) != 0) {
+		snprintf(rep->detail, sizeof(rep->detail),
+			 "the header changed since the vault was opened");
+		rc = IDW_ECORRUPT;
+		goto out;
+	}
+	if (rep->truncated_tail &&
+	    (ftruncate(v->fd, (off_t)c.end) != 0 || fsync(v->fd) != 0)) {
+		snprintf(rep->detail, sizeof(rep->detail),
+			 "cannot cut the torn final record at offset %llu",
+			 (unsigned long long)c.end);
+		rc = IDW_EIO;
+		goto out;
+	}
+	v->s = s;
+	v->j = c;
+	v->k = k;
+	k = NULL;
+	v->broken = false;
+out:
+	vault_keys_free(&k);
+	return rc;
+}
+
+int idw_vault_parse_image(const uint8_t *img, size_t len, const uint8_t *pass,
+			  size_t passlen, idw_vault_rec_cb cb, void *ctx,
+			  struct idw_vault_report *rep)
+{
+	struct idw_vault_report dummy;
+	struct vault_keys *k = NULL;
+	struct vault_slots s;
+	struct vault_chain c;
+	struct vault_src src = {-1, img, len};
+	int rc;
+
+	if (rep == NULL)
+		rep = &dummy;
+	memset(rep, 0, sizeof(*rep));
+	if (img == NULL && len != 0)
+		return IDW_EINVAL;
+	rc = vault_parse(&src, pass, passlen, cb, ctx, &s, &k, &c, rep);
+	vault_keys_free(&k);
+	return rc;
+}
+
+int idw_vault_append(struct idw_vault *v, const struct idw_vault_rec *rec)
+{
+	uint8_t *buf = NULL;
+	size_t n;
+	int rc;
+
+	if (!v->initialized)
+		return IDW_ENOVAULT;
+	if (v->k == NULL)
+		return IDW_ELOCKED;
+	if (v->broken)
+		return IDW_EIO;
+	/* Records appended during a compaction would vanish at commit. */
+	if (v->cfd >= 0)
+		return IDW_EINVAL;
+	if ((rc = vault_rec_seal(&v->s, v->k, &v->j, rec, &buf, &n)) != 0)
+		return rc;
+	if (write_all(v->fd, buf, n, v->j.end) != 0 || fsync(v->fd) != 0) {
+		/* Leave no half record behind.  If even that fails, refuse
+		 * to go on: the next start cuts what is left as a torn
+		 * tail. */
+		if (ftruncate(v->fd, (off_t)v->j.end) != 0)
+			v->broken = true;
+		rc = IDW_EIO;
+		goto out;
+	}
+	vault_chain_advance(&v->j, buf, n);
+out:
+	free(buf);
+	return rc;
+}
+
+int idw_vault_compact_begin(struct idw_vault *v)
+{
+	uint8_t img[VAULT_JOURNAL_OFF];
+	size_t plen;
+	int rc;
+
+	if (!v->initialized)
+		return IDW_ENOVAULT;
+	if (v->k == NULL)
+		return IDW_ELOCKED;
+	if (v->cfd >= 0)
+		return IDW_EINVAL;
+	plen = strlen(v->path) + sizeof(".tmp");
+	if ((v->cpath = malloc(plen)) == NULL)
+		return IDW_ENOMEM;
+	snprintf(v->cpath, plen, "%s.tmp", v->path);
+	v->cfd = open(v->cpath,
+		      O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (v->cfd < 0 && errno == EEXIST) {
+		/* Left by a crash mid-compaction; we hold agentd.lock, so it
+		 * is ours and stale. */
+		if (unlink(v->cpath) == 0)
+			v->cfd = open(v->cpath,
+				      O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC |
+					  O_NOFOLLOW,
+				      0600);
+	}
+	if (v->cfd < 0) {
+		rc = errno_err(errno);
+		free(v->cpath);
+		v->cpath = NULL;
+		return rc;
+	}
+	v->cbad = false;
+	/* Same header core and slot table, generation kept, both areas
+	 * rebuilt: this also repairs an area that failed its checksum. */
+	memset(img, 0, sizeof(img));
+	memcpy(img, v->s.core, VAULT_CORE_SIZE);
+	vault_area_build(&v->s, v->k, img + VAULT_AREA_OFF(0));
+	vault_area_build(&v->s, v->k, img + VAULT_AREA_OFF(1));
+	if ((rc = write_all(v->cfd, img, sizeof(img), 0)) != 0) {
+		idw_vault_compact_abort(v);
+		return rc;
+	}
+	vault_chain_reset(&v->cj);
+	return 0;
+}
+
+int idw_vault_compact_put(struct idw_vault *v, const struct idw_vault_rec *rec)
+{
+	uint8_t *buf = NULL;
+	size_t n;
+	int rc;
+
+	if (v->cfd < 0)
+		return IDW_EINVAL;
+	if (v->k == NULL)
+		return IDW_ELOCKED;
+	if ((rc = vault_rec_seal(&v->s, v->k, &v->cj, rec, &buf, &n)) != 0)
+		return rc;
+	if ((rc = write_all(v->cfd, buf, n, v->cj.end)) != 0)
+		v->cbad = true; /* commit must not install a partial file */
+	else
+		vault_chain_advance(&v->cj, buf, n);
+	free(buf);
+	return rc;
+}
+
+int idw_vault_compact_commit(struct idw_vault *v)
+{
+	int rc = 0;
+
+	if (v->cfd < 0)
+		return IDW_EINVAL;
+	if (v->cbad || fsync(v->cfd) != 0 || rename(v->cpath, v->path) != 0) {
+		idw_vault_compact_abort(v);
+		return IDW_EIO;
+	}
+	close(v->fd);
+	v->fd = v->cfd;
+	v->cfd = -1;
+	free(v->cpath);
+	v->cpath = NULL;
+	v->j = v->cj;
+	v->s.cur = 0;
+	/* The new file is in place and in use; only the durability of the
+	 * rename is in doubt when this fails. */
+	if (dir_fsync(v->path) != 0)
+		rc = IDW_EIO;
+	return rc;
+}
+
+void idw_vault_compact_abort(struct idw_vault *v)
+{
+	if (v == NULL || v->cfd < 0)
+		return;
+	close(v->cfd);
+	(void)unlink(v->cpath);
+	free(v->cpath);
+	v->cpath = NULL;
+	v->cfd = -1;
+	v->cbad = false;
+}
+
+uint64_t idw_vault_journal_size(const struct idw_vault *v)
+{
+	struct stat st;
+
+	if (!v->initialized)
+		return 0;
+	if (v->k != NULL)
+		return v->j.end - VAULT_JOURNAL_OFF;
+	if (fstat(v->fd, &st) != 0 || (uint64_t)st.st_size < VAULT_JOURNAL_OFF)
+		return 0;
+	return (uint64_t)st.st_size - VAULT_JOURNAL_OFF;
+}
+
+void idw_vault_lock(struct idw_vault *v)
+{
+	idw_vault_compact_abort(v);
+	vault_keys_free(&v->k);
+	vault_chain_reset(&v->j);
+}
+
+void idw_vault_close(struct idw_vault *v)
+{
+	if (v == NULL)
+		return;
+	idw_vault_lock(v);
+	if (v->fd >= 0)
+		close(v->fd);
+	free(v->path);
+	free(v);
+}
+
+int idw_vault_peek_id(const char *path, uint8_t id[IDW_VAULT_ID_LEN])
+{
+	uint8_t hdr[VAULT_HDR_SIZE];
+	struct vault_src src;
+	struct stat st;
+	char why[256];
+	int fd, rc;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		return errno_err(errno);
+	if (fstat(fd, &st) != 0) {
+		rc = IDW_EIO;
+		goto out;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		rc = IDW_EPERM;
+		goto out;
+	}
+	if (st.st_size == 0) {
+		rc = IDW_ENOENT;
+		goto out;
+	}
+	src = (struct vault_src){fd, NULL, (uint64_t)st.st_size};
+	if ((rc = vault_src_read(&src, 0, hdr,
+				 src.size < sizeof(hdr) ? (size_t)src.size
+							: sizeof(hdr))) != 0 ||
+	    (rc = vault_core_check(hdr, src.size, why, sizeof(why))) != 0)
+		goto out;
+	memcpy(id, hdr + 8, IDW_VAULT_ID_LEN);
+out:
+	close(fd);
+	return rc;
+}

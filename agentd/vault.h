@@ -54,10 +54,10 @@ struct idw_vault_rec {
 typedef int (*idw_vault_rec_cb)(void *ctx, const struct idw_vault_rec *rec);
 
 struct idw_vault_report {
-	uint64_t records;         /* records replayed */
-	bool truncated_tail;      /* a torn final record was cut off */
+	uint64_t records;	  /* records replayed */
+	bool truncated_tail;	  /* a torn final record was cut off */
 	uint64_t truncated_bytes; /* how many bytes were cut */
-	char detail[256];         /* what failed, for a person (no secrets) */
+	char detail[256];	  /* what failed, for a person (no secrets) */
 };
 
 struct idw_vault;
@@ -130,5 +130,37 @@ int idw_vault_peek_id(const char *path, uint8_t id[IDW_VAULT_ID_LEN]) IDW_WUR;
 int idw_vault_parse_image(const uint8_t *img, size_t len, const uint8_t *pass,
 			  size_t passlen, idw_vault_rec_cb cb, void *ctx,
 			  struct idw_vault_report *rep) IDW_WUR;
+
+/*
+ * Notes added with the implementation (docs/vault-format.md):
+ * - idw_vault_unlock and idw_vault_parse_image call cb for every good
+ *   record before they can know that a later one is bad: on an error the
+ *   caller drops whatever cb built.  A cb that returns non-zero stops the
+ *   replay with that error.  rep may be NULL; on success rep->detail may
+ *   carry a note (a damaged slot area, a cut torn tail).
+ * - idw_vault_open refuses a link (O_NOFOLLOW), a non-regular file and a
+ *   file not owned by the effective uid (IDW_EPERM).
+ * - idw_vault_append refuses while a compaction is in progress
+ *   (IDW_EINVAL): the record would vanish at commit.
+ * - idw_vault_compact_commit removes the temporary file itself when it
+ *   fails before the rename; IDW_EIO after the rename means the new file
+ *   is in use but the directory fsync failed.
+ * - idw_vault_id returns NULL and idw_vault_id_hex "" before init.
+ */
+
+/*
+ * The vault file's descriptor, for the start-up step that closes every
+ * other fd.  It changes at idw_vault_compact_commit.
+ */
+int idw_vault_fd(const struct idw_vault *v);
+
+/*
+ * The record decoder that sits behind the journal's AEAD, exposed so the
+ * fuzzer reaches it directly (mutated images never get past the tag).
+ * pt holds len bytes of plaintext; out must hold len + 3 bytes and may be
+ * pt - 3 (decoding then happens in place).  rec points into out.
+ */
+int idw_vault_rec_decode(const uint8_t *pt, size_t len, uint8_t *out,
+			 struct idw_vault_rec *rec) IDW_WUR;
 
 #endif

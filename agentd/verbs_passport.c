@@ -13,6 +13,8 @@
 #define LIST_DEFAULT 100
 #define LIST_MAX 500
 #define PURPOSE_MAX 1024
+#define SCOPE_MAX 64	   /* as a visa's scope list */
+#define SCOPE_TEXT_MAX 256 /* as a visa's scope entry */
 
 static struct store_item *find_passport(struct agent *a, const cJSON *req,
 					struct reply *rep)
@@ -439,7 +441,8 @@ static const char *scope_outside(const cJSON *meta, const cJSON *asked)
 
 		cJSON_ArrayForEach(h, have)
 		{
-			if (strcmp(h->valuestring, e->valuestring) == 0)
+			if (cJSON_IsString(h) &&
+			    strcmp(h->valuestring, e->valuestring) == 0)
 				found = 1;
 		}
 		if (!found)
@@ -456,7 +459,7 @@ int verb_request_access(struct agent *a, struct peer *p,
 	const char *purpose = NULL, *outside, *status;
 	struct policy_result pr;
 	const cJSON *e;
-	char reason[300];
+	char reason[400];
 	cJSON *o;
 	int r;
 
@@ -464,22 +467,32 @@ int verb_request_access(struct agent *a, struct peer *p,
 		return IDW_ENOENT;
 	if ((r = require_text(in->req, "purpose", &purpose, rep)) != 0)
 		return r;
-	if (scope != NULL && !cJSON_IsArray(scope))
-		return reply_error(rep, IDW_EUSAGE, "scope must be a list");
+	if (scope != NULL && !cJSON_IsNull(scope) &&
+	    (!cJSON_IsArray(scope) || cJSON_GetArraySize(scope) > SCOPE_MAX))
+		return reply_error(rep, IDW_EUSAGE,
+				   "scope must be a list of at most %d strings",
+				   SCOPE_MAX);
+	/* Bounded like a visa's scope: it is quoted in replies and audit. */
 	cJSON_ArrayForEach(e, scope)
 	{
-		if (!cJSON_IsString(e))
+		if (!cJSON_IsString(e) || e->valuestring[0] == '\0' ||
+		    strlen(e->valuestring) > SCOPE_TEXT_MAX ||
+		    !idw_utf8_valid((const uint8_t *)e->valuestring,
+				    strlen(e->valuestring)))
 			return reply_error(rep, IDW_EUSAGE,
-					   "scope must hold strings");
+					   "scope must hold non-empty UTF-8 "
+					   "strings of at most %d bytes",
+					   SCOPE_TEXT_MAX);
 	}
 	if ((r = policy_evaluate(it->meta, p->principal, idw_now(), &pr)) != 0)
 		return reply_error(rep, r, "policy evaluation failed");
 	snprintf(reason, sizeof(reason), "%s", pr.reason);
 	outside = scope_outside(it->meta, scope);
-	if (outside != NULL && pr.effect == POLICY_ALLOW) {
+	/* No approval can grant what the visa does not hold. */
+	if (outside != NULL && pr.effect != POLICY_DENY) {
 		pr.effect = POLICY_DENY;
 		snprintf(reason, sizeof(reason),
-			 "scope '%.64s' is outside the passport's visa scope",
+			 "scope '%s' is outside the passport's visa scope",
 			 outside);
 	}
 	policy_result_free(&pr);

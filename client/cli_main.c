@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: ISC */
-int main(void)
+#include "client/cli.h"
+
+int main(int argc, char *argv[])
 {
-	return 0;
+	return cli_run(argc, argv);
 }

@@ -541,7 +541,13 @@ int idwc_connect(const struct idwc_opts *o, struct idwc **out, char *why,
 		snprintf(why, whylen, "no IDW_HOME and no HOME to put it in");
 		return r;
 	}
-	if ((r = idw_home_ensure(home, 1, chk, sizeof(chk))) != 0) {
+	/* Only a client that may start an agent creates the home. */
+	r = idw_home_ensure(home, o->autostart, chk, sizeof(chk));
+	if (r == IDW_ENOENT && !o->autostart) {
+		snprintf(why, whylen, "no agent is running for %s", home);
+		return IDW_ENOAGENT;
+	}
+	if (r != 0) {
 		snprintf(why, whylen, "%s", chk);
 		return r;
 	}
@@ -567,7 +573,7 @@ int idwc_connect(const struct idwc_opts *o, struct idwc **out, char *why,
 		if (!o->autostart) {
 			snprintf(why, whylen, "no agent is running for %s",
 				 home);
-			return IDW_EAGENT;
+			return IDW_ENOAGENT;
 		}
 		if (started && idw_boot_ms() >= deadline) {
 			snprintf(why, whylen,

@@ -57,8 +57,9 @@ struct idwc_reply {
  * why: the agent's status lines when it could not unlock.  Returns
  * IDW_EUNLOCK when the agent's unlock chain failed (why says which source
  * and what happened; *no_source is set when no source was present at all,
- * so a terminal client may prompt), IDW_EAGENT when nothing could be
- * reached or started, IDW_EPERM when the server is another uid or another
+ * so a terminal client may prompt), IDW_ENOAGENT when no agent runs and
+ * autostart is off (the home is then never created), IDW_EAGENT when an
+ * agent could not be reached, started or spoken to, IDW_EPERM when the server is another uid or another
  * vault.
  */
 int idwc_connect(const struct idwc_opts *o, struct idwc **out, char *why,

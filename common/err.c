@@ -31,6 +31,7 @@ static const struct err_row err_table[] = {
 	{IDW_EPERM, "permission", 1, "ownership or mode check failed"},
 	{IDW_EAGENT, "agent", 1, "the agent could not be reached"},
 	{IDW_ETRUNCATED, "truncated", 1, "input ended early"},
+	{IDW_ENOAGENT, "no_agent", 1, "no agent is running"},
 };
 
 static const struct err_row *err_find(int err)

@@ -27,7 +27,8 @@ enum idw_err {
 	IDW_EVERSION = -16,  /* format or wire version not understood */
 	IDW_EPERM = -17,     /* ownership or mode check failed */
 	IDW_EAGENT = -18,    /* the agent could not be reached or went away */
-	IDW_ETRUNCATED = -19 /* a short read that may be completed later */
+	IDW_ETRUNCATED = -19, /* a short read that may be completed later */
+	IDW_ENOAGENT = -20    /* no agent runs (and none was to be started) */
 };
 
 #define IDW_WUR __attribute__((warn_unused_result))

@@ -70,6 +70,13 @@ static int from_fd(int fd, struct unlock_secret *s, char *report, size_t len)
 			return IDW_EUNLOCK;
 		}
 	}
+	if (n == 0) {
+		/* The source is present, but no passphrase is this short. */
+		snprintf(report, len,
+			 "interactive: the passphrase pipe was empty");
+		sodium_free(buf);
+		return IDW_EUNLOCK;
+	}
 	r = take(s, "interactive", buf, n);
 	sodium_free(buf);
 	return r;

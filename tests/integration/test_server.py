@@ -189,6 +189,48 @@ def test_another_uid_is_refused():
         assert r.returncode == 0, (r.returncode, r.stderr)
 
 
+def test_idle_exit_after_last_client_leaves():
+    with Home() as h:
+        h.init_raw()
+        h.children[0].send_signal(signal.SIGTERM)
+        h.children[0].wait(timeout=5)
+        p, lines = h.start_agent("--idle-timeout=2s")
+        assert lines == ["ok"], lines
+        c = Conn(h.sock)
+        time.sleep(3)  # a connected client keeps it alive
+        assert c.call({"verb": "status"})["ok"]
+        c.close()
+        assert p.wait(timeout=10) == 0
+        assert not os.path.exists(h.sock)
+
+
+def test_locked_agent_does_not_idle_exit():
+    with Home() as h:
+        h.init_raw()
+        h.children[0].send_signal(signal.SIGTERM)
+        h.children[0].wait(timeout=5)
+        p, lines = h.start_agent("--idle-timeout=1s")
+        assert lines == ["ok"], lines
+        c = Conn(h.sock)
+        assert c.call({"verb": "lock"})["ok"]
+        assert c.call({"verb": "list"})["code"] == "locked"
+        c.close()
+        time.sleep(2.5)
+        assert p.poll() is None, "a locked agent exited on idle"
+        c = Conn(h.sock)
+        assert c.call({"verb": "unlock"}, PASS.encode())["ok"]
+        assert c.call({"verb": "list"})["ok"]
+
+
+def test_second_agent_for_same_home_steps_aside():
+    with Home() as h:
+        h.init_raw()
+        p, lines = h.start_agent()
+        assert lines == ["retry"], lines
+        assert p.wait(timeout=5) == 0
+        assert Conn(h.sock).call({"verb": "status"})["ok"]
+
+
 def shutil_which(x):
     import shutil
     return shutil.which(x)
@@ -206,4 +248,7 @@ run_cases([
     test_sigterm_exits_cleanly_and_removes_socket,
     test_value_travels_only_in_secret_segment,
     test_another_uid_is_refused,
+    test_idle_exit_after_last_client_leaves,
+    test_locked_agent_does_not_idle_exit,
+    test_second_agent_for_same_home_steps_aside,
 ])

@@ -1,0 +1,109 @@
+/* SPDX-License-Identifier: ISC */
+#ifndef IDW_CLI_H
+#define IDW_CLI_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <cjson/cJSON.h>
+
+#include "client/cli_args.h"
+#include "client/idwclient.h"
+#include "common/buf.h"
+#include "common/err.h"
+
+/*
+ * The idw CLI.  Every verb is a row of a const table: its name, handler,
+ * options, how many positional words it takes, and its usage.  A handler
+ * returns the process exit status: 0 ok, 1 error, 2 usage, 3 denied by
+ * policy, 4 approval pending, 5 unlock failed, 6 person proof failed.
+ */
+#define CLI_EXIT_OK 0
+#define CLI_EXIT_ERR 1
+#define CLI_EXIT_USAGE 2
+
+#define CLI_VERB_GROUP 0x1 /* "agent": dispatches to sub-verbs */
+
+struct cli_verb {
+	const char *name;
+	int (*run)(const struct cli_args *a);
+	const struct cli_opt *opts;
+	unsigned char min_pos, max_pos;
+	const char *usage; /* after "idw " */
+	const char *help;  /* one or more lines, shown by --help */
+	unsigned flags;
+	const struct cli_verb *sub; /* CLI_VERB_GROUP: table, NULL-ended */
+};
+
+/* The verb table, and the whole CLI: returns the exit status. */
+extern const struct cli_verb cli_verbs[];
+const struct cli_verb *cli_verb_find(const struct cli_verb *table,
+				     const char *name);
+int cli_run(int argc, char *argv[]);
+
+/* Handlers. */
+int cli_init(const struct cli_args *a);
+int cli_create(const struct cli_args *a);
+int cli_list(const struct cli_args *a);
+int cli_show(const struct cli_args *a);
+int cli_get(const struct cli_args *a);
+int cli_revoke(const struct cli_args *a);
+int cli_suspend(const struct cli_args *a);
+int cli_resume(const struct cli_args *a);
+int cli_lock(const struct cli_args *a);
+int cli_unlock(const struct cli_args *a);
+int cli_agent_start(const struct cli_args *a);
+int cli_agent_stop(const struct cli_args *a);
+int cli_agent_status(const struct cli_args *a);
+int cli_agent_restart(const struct cli_args *a);
+
+/* Messages: "idw: " + text, each line escaped for display, on stderr. */
+void cli_warn(const char *text);
+void cli_warnf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Connecting (cli_conn.c). */
+#define CLI_CONN_AUTOSTART 0x1 /* start the agent when none answers */
+#define CLI_CONN_NO_VAULT 0x2  /* a home without a vault is fine (init) */
+#define CLI_CONN_ABSENT_OK 0x4 /* no agent: IDW_EAGENT, nothing printed */
+
+/*
+ * Connect to the agent of this home.  With CLI_CONN_AUTOSTART, an agent
+ * that finds no unlock source makes us ask on /dev/tty and start it again
+ * with the answer.  pass, when not NULL, is handed to a starting agent.
+ * Returns 0 or an IDW_E* code, after printing why.
+ */
+int cli_connect(unsigned flags, const struct idw_buf *pass,
+		struct idwc **out) IDW_WUR;
+
+/*
+ * Send req with an optional secret and read the reply.  Returns the exit
+ * status: 0 when the agent said ok; otherwise its message was printed.
+ * rep is always safe to pass to cli_reply_free.
+ */
+int cli_call(struct idwc *c, const cJSON *req, const struct idw_buf *secret,
+	     struct idwc_reply *rep);
+void cli_reply_free(struct idwc_reply *rep);
+
+/*
+ * Connect with flags, send {"verb": verb, ...args} and read the reply:
+ * the usual shape of a verb.  Takes ownership of req.
+ */
+int cli_simple(unsigned flags, cJSON *req, const struct idw_buf *secret,
+	       struct idwc_reply *rep);
+
+/* A request object {"verb": verb}, or NULL when out of memory. */
+cJSON *cli_request(const char *verb);
+
+/* The home this client serves, for messages ("" when unknown). */
+const char *cli_home(void);
+
+/* Output (cli_output.c). */
+char *cli_display(const char *s); /* escaped copy, free() it */
+int cli_print_json(const cJSON *j);
+int cli_print_passports(const cJSON *list);
+int cli_print_passport(const cJSON *p);
+int cli_print_status(const cJSON *st);
+/* Write bytes to stdout as they are, with a final newline. */
+int cli_write_value(const uint8_t *p, size_t n);
+
+#endif

@@ -1,0 +1,170 @@
+/* SPDX-License-Identifier: ISC */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "client/mcp_server.h"
+#include "client/mcp_tools.h"
+#include "common/jsonu.h"
+
+/*
+ * The agent as seen from idw-mcp.  The connection is made on the first
+ * call that needs it, so initialize answers at once even when the agent
+ * must be started or cannot unlock; a call that cannot reach the agent
+ * becomes a tool error saying why, and the next call tries again.
+ */
+#define MCP_AGENT_START_MS 3000
+
+struct mcp_agent {
+	struct idwc *c;
+	char actor[128];
+	char why[1024];
+};
+
+struct mcp_agent *mcp_agent_new(void)
+{
+	return calloc(1, sizeof(struct mcp_agent));
+}
+
+void mcp_agent_free(struct mcp_agent *a)
+{
+	if (a == NULL)
+		return;
+	idwc_close(a->c);
+	free(a);
+}
+
+static void agent_set_actor(void *ctx, const char *actor)
+{
+	struct mcp_agent *a = ctx;
+
+	snprintf(a->actor, sizeof(a->actor), "%s", actor);
+}
+
+static const char *agent_why(void *ctx)
+{
+	struct mcp_agent *a = ctx;
+
+	return a->why[0] ? a->why : "the agent could not be reached";
+}
+
+static int agent_connect(struct mcp_agent *a)
+{
+	struct idwc_opts o = {
+	    .client_name = "idw-mcp",
+	    .claimed_actor = a->actor[0] ? a->actor : NULL,
+	    .autostart = true,
+	    .start_timeout_ms = MCP_AGENT_START_MS,
+	};
+	char why[768] = "";
+	bool no_source = false;
+	int r;
+
+	r = idwc_connect(&o, &a->c, why, sizeof(why), &no_source);
+	if (r == 0)
+		return 0;
+	a->c = NULL;
+	if (why[0] == '\0')
+		snprintf(why, sizeof(why), "%s", idw_strerror(r));
+	if (r == IDW_EUNLOCK)
+		snprintf(a->why, sizeof(a->why),
+			 "The idw agent could not unlock the vault: %s. The "
+			 "person can run 'idw auth login' (or give this "
+			 "server IDW_SESSION_TOKEN), then call the tool again.",
+			 why);
+	else if (r == IDW_EPERM)
+		snprintf(a->why, sizeof(a->why),
+			 "The idw agent was refused: %s. The person should "
+			 "check IDW_HOME and IDW_SOCKET.",
+			 why);
+	else
+		snprintf(a->why, sizeof(a->why),
+			 "The idw agent could not be reached or started: %s. "
+			 "The person can run 'idw agent status' to see why; "
+			 "call the tool again once it runs.",
+			 why);
+	fprintf(stderr, "idw-mcp: %s\n", a->why);
+	return r;
+}
+
+static int agent_call(void *ctx, const cJSON *req, struct idwc_reply *rep)
+{
+	struct mcp_agent *a = ctx;
+	int r;
+
+	memset(rep, 0, sizeof(*rep));
+	a->why[0] = '\0';
+	if (a->c == NULL && (r = agent_connect(a)) != 0)
+		return r;
+	r = idwc_call(a->c, req, NULL, 0, false, rep);
+	if (r != 0) {
+		idwc_close(a->c);
+		a->c = NULL;
+		snprintf(a->why, sizeof(a->why),
+			 "The connection to the idw agent was lost (%s). "
+			 "Call the tool again: it starts the agent if "
+			 "needed.",
+			 idw_strerror(r));
+		fprintf(stderr, "idw-mcp: %s\n", a->why);
+	}
+	return r;
+}
+
+const struct mcp_backend mcp_agent_backend = {
+    .call = agent_call,
+    .why = agent_why,
+    .set_actor = agent_set_actor,
+};
+
+/* What the model should do about an agent's refusal, by its code. */
+static const struct {
+	int err;
+	const char *hint;
+} hints[] = {
+    {IDW_ENOENT, "list_passports shows the passports that exist."},
+    {IDW_EDENIED, "check_policy shows which rule decides; request_access "
+		  "asks the person for approval."},
+    {IDW_EPENDING, "A person must approve it with 'idw approve'; try "
+		   "again after they have."},
+    {IDW_ELOCKED, "The person must run 'idw unlock'."},
+    {IDW_ENOVAULT, "The person must create a vault with 'idw init'."},
+    {IDW_EUNLOCK, "The person must unlock idw ('idw unlock' or 'idw auth "
+		  "login')."},
+    {IDW_EUSAGE, "Check the arguments against the tool's input schema."},
+    {IDW_EPROOF, "Only the person can do this, with the idw command "
+		 "line."},
+};
+
+int mcp_agent_call(struct mcp_server *s, cJSON *req, struct idwc_reply *rep,
+		   char *why, size_t whylen)
+{
+	const char *hint = "";
+	int r;
+
+	memset(rep, 0, sizeof(*rep));
+	if (req == NULL)
+		return IDW_ENOMEM;
+	r = s->be->call(s->be_ctx, req, rep);
+	cJSON_Delete(req);
+	if (r == IDW_ENOMEM) {
+		idwc_reply_free(rep);
+		return r;
+	}
+	if (r != 0) {
+		idwc_reply_free(rep);
+		rep->err = IDW_EAGENT;
+		snprintf(why, whylen, "%s", s->be->why(s->be_ctx));
+		return 1;
+	}
+	if (rep->ok)
+		return 0;
+	if (rep->err == 0)
+		rep->err = IDW_ERR;
+	for (size_t i = 0; i < sizeof(hints) / sizeof(hints[0]); i++)
+		if (hints[i].err == rep->err)
+			hint = hints[i].hint;
+	snprintf(why, whylen, "%s (%s).%s%s",
+		 rep->message ? rep->message : idw_strerror(rep->err),
+		 idw_err_name(rep->err), hint[0] ? " " : "", hint);
+	return 1;
+}
