@@ -30,6 +30,8 @@ struct agent {
 	bool stopping;
 	bool memory_locked;
 	bool landlock;
+	int proc_status_fd; /* /proc/self/status, opened before the filter */
+	int dumpable;       /* PR_GET_DUMPABLE, read just before the filter */
 	char landlock_why[200];
 };
 
@@ -54,6 +56,9 @@ int reply_error(struct reply *rep, int err, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 /* rep->json = {"ok":true}; returns the object to add fields to. */
 cJSON *reply_ok(struct reply *rep);
+
+/* A numeric field of /proc/self/status ("VmLck:"), -1 if unreadable. */
+long agent_proc_field(struct agent *a, const char *field);
 
 /* Lock: wipe VK, every value and all metadata; keep serving. */
 void agent_lock(struct agent *a);

@@ -34,13 +34,25 @@
 
 /* What the agent's environment may hold; everything else is dropped. */
 static const char *const env_keep[] = {
-	"HOME", "IDW_HOME", "IDW_SOCKET", "XDG_RUNTIME_DIR", "XDG_DATA_HOME",
-	"DBUS_SESSION_BUS_ADDRESS", "TZ", "LANG", "IDW_KEYCHAIN_TIMEOUT",
-	"IDW_SESSION_TOKEN", "IDW_PASSPHRASE", "IDW_IDLE_TIMEOUT", "PATH",
+    "HOME",
+    "IDW_HOME",
+    "IDW_SOCKET",
+    "XDG_RUNTIME_DIR",
+    "XDG_DATA_HOME",
+    "DBUS_SESSION_BUS_ADDRESS",
+    "TZ",
+    "LANG",
+    "IDW_KEYCHAIN_TIMEOUT",
+    "IDW_SESSION_TOKEN",
+    "IDW_PASSPHRASE",
+    "IDW_IDLE_TIMEOUT",
+    "PATH",
 #ifdef IDW_SANITIZER_BUILD
-	"ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS",
+    "ASAN_OPTIONS",
+    "UBSAN_OPTIONS",
+    "LSAN_OPTIONS",
 #endif
-	NULL,
+    NULL,
 };
 
 struct opts {
@@ -217,6 +229,7 @@ static void enter_sandbox(const int *keep, size_t nkeep)
 	if (idw_harden_landlock(dirs, 2, &A.landlock, A.landlock_why,
 				sizeof(A.landlock_why)) != 0)
 		die(IDW_EPERM, "%s", A.landlock_why);
+	A.dumpable = prctl(PR_GET_DUMPABLE, 0, 0, 0, 0);
 	if (idw_seccomp_agentd() != 0)
 		die(IDW_EPERM, "installing the seccomp filter failed");
 }
@@ -279,6 +292,9 @@ static void unlock_at_start(const struct opts *o)
 	r = agent_unlock(&A, s.pass, s.len, why, sizeof(why));
 	A.unlock_source = s.source;
 	unlock_secret_free(&s);
+	if (r != 0 && idw_arena_lock_failed() && !o->allow_unlocked_memory)
+		die(IDW_ENOMEM, "the vault does not fit in lockable memory: %s",
+		    idw_arena_lock_error());
 	if (r == IDW_EUNLOCK)
 		die(IDW_EUNLOCK, "%s: %s",
 		    strcmp(A.unlock_source, "env-var") == 0
@@ -297,6 +313,29 @@ static void compact_at_start(void)
 	if (r != 0)
 		die(r, "compacting %s failed: %s", A.vault_path,
 		    idw_strerror(r));
+}
+
+/*
+ * mlock's result is not the whole truth (a sanitizer runtime turns it into
+ * a no-op): the kernel's VmLck must cover the arena too.
+ */
+static void check_locked_memory(const struct opts *o)
+{
+	struct idw_arena_stats st;
+
+	idw_arena_stats(&st);
+	A.memory_locked = st.locked;
+#ifndef IDW_SANITIZER_BUILD
+	if (st.locked &&
+	    agent_proc_field(&A, "VmLck:") * 1024 < (long)st.mapped)
+		A.memory_locked = false;
+#endif
+	if (!A.memory_locked && !o->allow_unlocked_memory)
+		die(IDW_ENOMEM, "%s", idw_arena_lock_error());
+	if (!A.memory_locked)
+		status_line("info warning: secrets are held in memory that is "
+			    "not locked and may reach swap "
+			    "(--allow-unlocked-memory)");
 }
 
 static bool vault_present(void)
@@ -350,6 +389,8 @@ int main(int argc, char **argv)
 	store_init(&A.store);
 	audit_init(&A.audit);
 	setup_paths();
+	/* Kept open: the status verb reads it after the filter. */
+	A.proc_status_fd = open("/proc/self/status", O_RDONLY | O_CLOEXEC);
 	lock_fd = take_lock();
 	if (!o.allow_no_vault && !vault_present()) {
 		/* Leave the home as it was: no empty vault, no audit log. */
@@ -373,20 +414,20 @@ int main(int argc, char **argv)
 		if (o.pass_fd >= 0)
 			close(o.pass_fd);
 	}
-	{
-		struct idw_arena_stats st;
-
-		idw_arena_stats(&st);
-		A.memory_locked = st.locked;
-	}
+	check_locked_memory(&o);
 	sigfd = signals_fd();
 	if ((r = server_listen(&A, &lfd, why, sizeof(why))) != 0)
 		die(r, "%s", why);
 	if (chdir("/") != 0)
 		die(IDW_EIO, "chdir / failed");
 	{
-		int keep[] = {lock_fd, lfd, sigfd, status_fd,
-			      idw_vault_fd(A.vault), A.audit.fd};
+		int keep[] = {lock_fd,
+			      lfd,
+			      sigfd,
+			      status_fd,
+			      idw_vault_fd(A.vault),
+			      A.audit.fd,
+			      A.proc_status_fd};
 
 		enter_sandbox(keep, sizeof(keep) / sizeof(keep[0]));
 	}

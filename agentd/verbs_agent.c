@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: ISC */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -125,6 +126,24 @@ int agent_unlock(struct agent *a, const uint8_t *pass, size_t len, char *why,
 	return 0;
 }
 
+long agent_proc_field(struct agent *a, const char *field)
+{
+	char buf[4096], key[40];
+	const char *p;
+	ssize_t n;
+
+	if (a->proc_status_fd < 0)
+		return -1;
+	/* A proc file is generated afresh by a read at offset 0. */
+	n = pread(a->proc_status_fd, buf, sizeof(buf) - 1, 0);
+	if (n <= 0)
+		return -1;
+	buf[n] = '\0';
+	snprintf(key, sizeof(key), "\n%s", field);
+	p = strstr(buf, key);
+	return p ? strtol(p + strlen(key), NULL, 10) : -1;
+}
+
 int verb_status(struct agent *a, struct peer *p, const struct verb_args *in,
 		struct reply *rep)
 {
@@ -169,6 +188,14 @@ int verb_status(struct agent *a, struct peer *p, const struct verb_args *in,
 	cJSON_AddBoolToObject(o, "memory_locked", st.locked);
 	cJSON_AddNumberToObject(o, "locked_bytes", (double)st.mapped);
 	cJSON_AddBoolToObject(o, "audit_ok", !a->audit.broken);
+	/* What is true of this process, as the kernel reports it. */
+	cJSON_AddNumberToObject(o, "seccomp", agent_proc_field(a, "Seccomp:"));
+	cJSON_AddNumberToObject(o, "no_new_privs",
+				agent_proc_field(a, "NoNewPrivs:"));
+	cJSON_AddNumberToObject(o, "vmlck_kb", agent_proc_field(a, "VmLck:"));
+	cJSON_AddNumberToObject(o, "dumpable", a->dumpable);
+	cJSON_AddBoolToObject(o, "landlock", a->landlock);
+	cJSON_AddStringToObject(o, "landlock_detail", a->landlock_why);
 	if (a->audit.broken)
 		cJSON_AddStringToObject(o, "audit_error", a->audit.broken_why);
 	return 0;

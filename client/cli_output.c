@@ -296,6 +296,13 @@ static const struct detail_row status_rows[] = {
     {"passports", NULL, "passports"},
     {"clients", NULL, "clients"},
     {"memory locked", NULL, "memory_locked"},
+    {"VmLck (kB)", NULL, "vmlck_kb"},
+    {"seccomp mode", NULL, "seccomp"},
+    {"no_new_privs", NULL, "no_new_privs"},
+    {"dumpable", NULL, "dumpable"},
+    {"landlock", NULL, "landlock_detail"},
+    {"audit log ok", NULL, "audit_ok"},
+    {"audit error", NULL, "audit_error"},
 };
 
 int cli_print_status(const cJSON *st)
@@ -313,5 +320,10 @@ int cli_print_status(const cJSON *st)
 		       (long long)(idle % 3600 / 60));
 	else if (r == 0 && idle == 0)
 		printf("%-15s never\n", "idle exit");
+	if (r == 0 && cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(
+			      st, "memory_locked")))
+		printf("warning: secrets are held in memory that is not "
+		       "locked (--allow-unlocked-memory); they may reach "
+		       "swap\n");
 	return r;
 }

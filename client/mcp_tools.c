@@ -414,152 +414,6 @@ static int t_revoke(struct mcp_call *c)
 	return 0;
 }
 
-/* Answers. */
-
-static int put_tool_error(struct idw_buf *out, const cJSON *id,
-			  const char *text)
-{
-	cJSON *res = cJSON_CreateObject(), *content, *item;
-
-	if (res == NULL ||
-	    (content = cJSON_AddArrayToObject(res, "content")) == NULL ||
-	    (item = cJSON_CreateObject()) == NULL) {
-		cJSON_Delete(res);
-		return IDW_ENOMEM;
-	}
-	if (!cJSON_AddItemToArray(content, item) ||
-	    !add_str(item, "type", "text") || !add_str(item, "text", text) ||
-	    cJSON_AddTrueToObject(res, "isError") == NULL) {
-		cJSON_Delete(res);
-		return IDW_ENOMEM;
-	}
-	return mcp_put_result(out, id, res);
-}
-
-/*
- * {"content":[{"type":"text","text":TEXT}],"structuredContent":S,
- * "isError":false}, taking S over.
- */
-static cJSON *tool_result(cJSON *s, const char *text)
-{
-	cJSON *res = cJSON_CreateObject(), *content, *item;
-
-	if (res == NULL ||
-	    (content = cJSON_AddArrayToObject(res, "content")) == NULL ||
-	    (item = cJSON_CreateObject()) == NULL) {
-		cJSON_Delete(res);
-		cJSON_Delete(s);
-		return NULL;
-	}
-	if (!cJSON_AddItemToArray(content, item) ||
-	    !add_str(item, "type", "text") || !add_str(item, "text", text) ||
-	    !cJSON_AddItemToObject(res, "structuredContent", s)) {
-		cJSON_Delete(res);
-		cJSON_Delete(s);
-		return NULL;
-	}
-	if (cJSON_AddFalseToObject(res, "isError") == NULL) {
-		cJSON_Delete(res);
-		return NULL;
-	}
-	return res;
-}
-
-static int put_tool_result(struct idw_buf *out, const cJSON *id, cJSON *s)
-{
-	char *text = idw_json_print(s);
-	cJSON *res;
-	int r;
-
-	if (text == NULL) {
-		cJSON_Delete(s);
-		return IDW_ENOMEM;
-	}
-	res = tool_result(s, text);
-	cJSON_free(text);
-	r = mcp_put_result(out, id, res);
-	return r;
-}
-
-static void marker_new(char m[48])
-{
-	uint8_t rnd[16];
-
-	randombytes_buf(rnd, sizeof(rnd));
-	memcpy(m, "@@idw-value-", 12);
-	sodium_bin2hex(m + 12, 33, rnd, sizeof(rnd));
-	memcpy(m + 44, "@@", 3);
-}
-
-static size_t count(const char *s, const char *m)
-{
-	size_t n = 0;
-
-	for (; (s = strstr(s, m)) != NULL; s += strlen(m))
-		n++;
-	return n;
-}
-
-/*
- * A result with a value.  cJSON only ever sees two random markers: one
- * for structuredContent.credential, one inside the text copy.  The value
- * is spliced in afterwards in locked memory, JSON-escaped once for the
- * first and twice for the second (the text copy is JSON inside a JSON
- * string).
- */
-static int put_secret_result(struct idw_buf *out, const cJSON *id, cJSON *s,
-			     const uint8_t *v, size_t n)
-{
-	char m1[48], m2[48], *text = NULL, *tmpl = NULL;
-	struct idw_buf a, e1;
-	cJSON *msg = NULL, *res;
-	int r = IDW_ENOMEM;
-
-	idw_buf_init(&a, MCP_OUT_MAX, IDW_BUF_SECURE);
-	idw_buf_init(&e1, MCP_OUT_MAX, IDW_BUF_SECURE);
-	if (!(out->flags & IDW_BUF_SECURE)) {
-		cJSON_Delete(s);
-		r = IDW_EPERM; /* a value never goes to unlocked memory */
-		goto out;
-	}
-	marker_new(m1);
-	marker_new(m2);
-	if (!cJSON_ReplaceItemInObjectCaseSensitive(s, "credential",
-						    cJSON_CreateString(m2)) ||
-	    (text = idw_json_print(s)) == NULL ||
-	    !cJSON_ReplaceItemInObjectCaseSensitive(s, "credential",
-						    cJSON_CreateString(m1))) {
-		cJSON_Delete(s);
-		goto out;
-	}
-	if ((res = tool_result(s, text)) == NULL ||
-	    (msg = mcp_envelope(id)) == NULL ||
-	    !cJSON_AddItemToObject(msg, "result", res)) {
-		cJSON_Delete(res);
-		goto out;
-	}
-	if ((tmpl = idw_json_print(msg)) == NULL)
-		goto out;
-	if (count(tmpl, m1) != 1 || count(tmpl, m2) != 1) {
-		r = IDW_ERR;
-		goto out;
-	}
-	if ((r = idw_json_splice(&a, tmpl, m1, v, n)) != 0 ||
-	    (r = idw_buf_put_u8(&a, '\0')) != 0 ||
-	    (r = idw_json_escape(&e1, v, n)) != 0 ||
-	    (r = idw_json_splice(out, (const char *)a.d, m2, e1.d, e1.len)) !=
-		0 ||
-	    (r = idw_buf_put_u8(out, '\n')) != 0)
-		goto out;
-out:
-	idw_buf_free(&a);
-	idw_buf_free(&e1);
-	cJSON_free(text);
-	cJSON_free(tmpl);
-	cJSON_Delete(msg);
-	return r;
-}
-
 int mcp_tools_list(struct mcp_server *s, const cJSON *id, const cJSON *params,
 		   struct idw_buf *out)
 {
@@ -638,7 +492,7 @@ int mcp_tools_call(struct mcp_server *s, const cJSON *id, const cJSON *params,
 		 * model can read and correct; before, a protocol error.
 		 */
 		if (s->rev >= MCP_REV_2025_11_25)
-			r = put_tool_error(out, id, c.why);
+			r = mcp_put_tool_error(out, id, c.why);
 		else
 			r = mcp_put_error(out, id, MCP_INVALID_PARAMS, c.why,
 					  NULL);
@@ -648,11 +502,12 @@ int mcp_tools_call(struct mcp_server *s, const cJSON *id, const cJSON *params,
 	c.args = args;
 	r = t->fn(&c);
 	if (r == 1)
-		r = put_tool_error(out, id, c.why);
+		r = mcp_put_tool_error(out, id, c.why);
 	else if (r == 0 && c.value != NULL)
-		r = put_secret_result(out, id, c.result, c.value, c.value_len);
+		r = mcp_put_secret_result(out, id, c.result, c.value,
+					  c.value_len);
 	else if (r == 0)
-		r = put_tool_result(out, id, c.result);
+		r = mcp_put_tool_result(out, id, c.result);
 	else
 		cJSON_Delete(c.result);
 	c.result = NULL;

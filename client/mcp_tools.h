@@ -43,6 +43,19 @@ int mcp_put_result(struct idw_buf *out, const cJSON *id, cJSON *result) IDW_WUR;
 int mcp_put_error(struct idw_buf *out, const cJSON *id, int code,
 		  const char *message, cJSON *data) IDW_WUR;
 
+/* Tool results (mcp_result.c). */
+int mcp_put_tool_error(struct idw_buf *out, const cJSON *id,
+		       const char *text) IDW_WUR;
+/* structuredContent s (taken over) and its JSON text as content[0]. */
+int mcp_put_tool_result(struct idw_buf *out, const cJSON *id, cJSON *s) IDW_WUR;
+/*
+ * The same, with s's "credential" member replaced by value: cJSON only
+ * ever holds random markers, the value is spliced into the printed line in
+ * locked memory.  out must be IDW_BUF_SECURE (IDW_EPERM otherwise).
+ */
+int mcp_put_secret_result(struct idw_buf *out, const cJSON *id, cJSON *s,
+			  const uint8_t *value, size_t n) IDW_WUR;
+
 /*
  * Send req (taken over) to the agent.  0 with rep filled and ok; 1 when
  * the call failed for a reason a person or the model can act on, with the

@@ -113,6 +113,11 @@ int idw_arena_init(int flags)
 	return 0;
 }
 
+bool idw_arena_lock_failed(void)
+{
+	return A.lock_err[0] != '\0';
+}
+
 const char *idw_arena_lock_error(void)
 {
 	return A.lock_err[0] ? A.lock_err : "memory could not be locked";

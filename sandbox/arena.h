@@ -31,6 +31,8 @@ void idw_arena_free(void *p);
 char *idw_arena_strdup(const char *s);
 bool idw_arena_owns(const void *p);
 void idw_arena_stats(struct idw_arena_stats *st);
+/* Whether any region could not be locked (allowed or not). */
+bool idw_arena_lock_failed(void);
 /* The last mlock failure, as a sentence naming RLIMIT_MEMLOCK. */
 const char *idw_arena_lock_error(void);
 

@@ -20,9 +20,9 @@ static int add_rule(scmp_filter_ctx ctx, const struct idw_sc_rule *r)
 	case IDW_SC_ALLOW:
 		return seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 0);
 	case IDW_SC_NO_EXEC:
-		return seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 1,
-					SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC,
-						0));
+		return seccomp_rule_add(
+		    ctx, SCMP_ACT_ALLOW, nr, 1,
+		    SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0));
 	case IDW_SC_FCNTL_GET: {
 		int rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 1,
 					  SCMP_A1(SCMP_CMP_EQ, F_GETFL));

@@ -14,7 +14,7 @@
  */
 enum idw_sc_kind {
 	IDW_SC_ALLOW,
-	IDW_SC_NO_EXEC,	 /* allow when arg 2 (prot) has no PROT_EXEC */
+	IDW_SC_NO_EXEC,	  /* allow when arg 2 (prot) has no PROT_EXEC */
 	IDW_SC_FCNTL_GET, /* fcntl: F_GETFL / F_GETFD / F_SETFD only */
 };
 
