@@ -120,7 +120,7 @@ static int vault_parse(const struct vault_src *src, const uint8_t *pass,
 		goto out;
 	if (rep->truncated_tail)
 		snprintf(rep->detail, sizeof(rep->detail),
-			 "torn final record: %llu bytes at offset %llu%s%s",
+			 "torn final record: %llu bytes at offset %llu%s%.180s",
 			 (unsigned long long)rep->truncated_bytes,
 			 (unsigned long long)c->end, note[0] ? "; " : "", note);
 out:
