@@ -275,19 +275,23 @@ int verb_get(struct agent *a, struct peer *p, const struct verb_args *in,
 	return 0;
 }
 
-/* Replace (or remove, with NULL) one field and write the snapshot. */
+/*
+ * Replace one field (val is consumed) and write the snapshot.  val NULL
+ * is a failed allocation, never "clear the field": a revocation that
+ * could not be built must not be written as none.
+ */
 static int update_field(struct agent *a, struct store_item *it, const char *key,
 			cJSON *val)
 {
 	char tnow[IDW_TIME_LEN];
-	cJSON *meta = cJSON_Duplicate(it->meta, 1);
+	cJSON *meta;
 
-	if (meta == NULL) {
+	if (val == NULL)
+		return IDW_ENOMEM;
+	if ((meta = cJSON_Duplicate(it->meta, 1)) == NULL) {
 		cJSON_Delete(val);
 		return IDW_ENOMEM;
 	}
-	if (val == NULL)
-		val = cJSON_CreateNull();
 	cJSON_DeleteItemFromObjectCaseSensitive(meta, key);
 	cJSON_AddItemToObject(meta, key, val);
 	idw_time_fmt_utc(idw_now(), tnow);
@@ -389,7 +393,7 @@ int verb_resume(struct agent *a, struct peer *p, const struct verb_args *in,
 	if (!is_set(it, "suspension"))
 		return reply_passport(rep, it->meta);
 	snprintf(id, sizeof(id), "%s", it->id);
-	if ((r = update_field(a, it, "suspension", NULL)) != 0)
+	if ((r = update_field(a, it, "suspension", cJSON_CreateNull())) != 0)
 		return reply_error(rep, r, "saving failed: %s",
 				   idw_strerror(r));
 	it = store_find(&a->store, "passport", id);

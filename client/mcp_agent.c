@@ -6,24 +6,38 @@
 #include "client/mcp_server.h"
 #include "client/mcp_tools.h"
 #include "common/jsonu.h"
+#include "sandbox/harden.h"
+#include "sandbox/seccomp.h"
 
 /*
  * The agent as seen from idw-mcp.  The connection is made on the first
  * call that needs it, so initialize answers at once even when the agent
  * must be started or cannot unlock; a call that cannot reach the agent
  * becomes a tool error saying why, and the next call tries again.
+ *
+ * Once connected, a sandboxed idw-mcp installs its seccomp filter: from
+ * then on it cannot exec, fork or open a socket, so a lost connection is
+ * final and every later call says so at once.
  */
 #define MCP_AGENT_START_MS 3000
+#define MCP_NOFILE 32
 
 struct mcp_agent {
 	struct idwc *c;
+	bool sandbox;	/* filter after the first connect */
+	bool sandboxed; /* the filter is in place */
+	bool lost;	/* connection lost inside the filter */
 	char actor[128];
 	char why[1024];
 };
 
-struct mcp_agent *mcp_agent_new(void)
+struct mcp_agent *mcp_agent_new(bool sandbox)
 {
-	return calloc(1, sizeof(struct mcp_agent));
+	struct mcp_agent *a = calloc(1, sizeof(struct mcp_agent));
+
+	if (a != NULL)
+		a->sandbox = sandbox;
+	return a;
 }
 
 void mcp_agent_free(struct mcp_agent *a)
@@ -48,6 +62,22 @@ static const char *agent_why(void *ctx)
 	return a->why[0] ? a->why : "the agent could not be reached";
 }
 
+/* Failure to harden is fatal: never serve values without it. */
+static void sandbox(struct mcp_agent *a)
+{
+	char why[256] = "";
+
+	if (!a->sandbox || a->sandboxed)
+		return;
+	if (idw_harden_rlimits(MCP_NOFILE, why, sizeof(why)) != 0 ||
+	    idw_seccomp_mcp() != 0) {
+		fprintf(stderr, "idw-mcp: cannot sandbox itself: %s\n",
+			why[0] ? why : "installing the seccomp filter failed");
+		exit(1);
+	}
+	a->sandboxed = true;
+}
+
 static int agent_connect(struct mcp_agent *a)
 {
 	struct idwc_opts o = {
@@ -61,8 +91,10 @@ static int agent_connect(struct mcp_agent *a)
 	int r;
 
 	r = idwc_connect(&o, &a->c, why, sizeof(why), &no_source);
-	if (r == 0)
+	if (r == 0) {
+		sandbox(a);
 		return 0;
+	}
 	a->c = NULL;
 	if (why[0] == '\0')
 		snprintf(why, sizeof(why), "%s", idw_strerror(r));
@@ -93,6 +125,8 @@ static int agent_call(void *ctx, const cJSON *req, struct idwc_reply *rep)
 	int r;
 
 	memset(rep, 0, sizeof(*rep));
+	if (a->lost)
+		return IDW_EAGENT; /* why still says what happened */
 	a->why[0] = '\0';
 	if (a->c == NULL && (r = agent_connect(a)) != 0)
 		return r;
@@ -100,11 +134,17 @@ static int agent_call(void *ctx, const cJSON *req, struct idwc_reply *rep)
 	if (r != 0) {
 		idwc_close(a->c);
 		a->c = NULL;
+		a->lost = a->sandboxed;
 		snprintf(a->why, sizeof(a->why),
-			 "The connection to the idw agent was lost (%s). "
-			 "Call the tool again: it starts the agent if "
-			 "needed.",
-			 idw_strerror(r));
+			 "The connection to the idw agent was lost (%s). %s",
+			 idw_strerror(r),
+			 a->lost
+			     ? "This server cannot reconnect from inside "
+			       "its sandbox: the person should restart it "
+			       "from the MCP client (which starts the agent "
+			       "again if needed)."
+			     : "Call the tool again: it starts the agent "
+			       "if needed.");
 		fprintf(stderr, "idw-mcp: %s\n", a->why);
 	}
 	return r;

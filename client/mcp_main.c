@@ -1,14 +1,13 @@
 /* SPDX-License-Identifier: ISC */
 #include <signal.h>
 #include <stdio.h>
-#include <sys/prctl.h>
-#include <sys/resource.h>
 #include <unistd.h>
 
 #include <sodium.h>
 
 #include "client/mcp_server.h"
 #include "sandbox/arena.h"
+#include "sandbox/harden.h"
 
 /* idw-mcp: MCP over stdin/stdout; logs go to stderr only. */
 
@@ -21,15 +20,17 @@ static ssize_t read_stdin(void *ctx, void *p, size_t n)
 int main(void)
 {
 	static struct mcp_reader rd;
-	const struct rlimit no_core = {0, 0};
+	char why[256] = "";
 	struct mcp_server s;
 	struct mcp_agent *agent;
 	int r;
 
-	/* Values pass through this process: no core dumps, no ptrace. */
-	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0 ||
-	    setrlimit(RLIMIT_CORE, &no_core) != 0) {
-		fprintf(stderr, "idw-mcp: cannot disable core dumps\n");
+	/*
+	 * Values pass through this process: no core dumps, no ptrace.  The
+	 * seccomp filter follows the first connection to the agent.
+	 */
+	if (idw_harden_nodump(why, sizeof(why)) != 0) {
+		fprintf(stderr, "idw-mcp: %s\n", why);
 		return 1;
 	}
 	signal(SIGPIPE, SIG_IGN);
@@ -38,7 +39,7 @@ int main(void)
 		return 1;
 	}
 	idw_arena_cjson_hooks();
-	if ((agent = mcp_agent_new()) == NULL) {
+	if ((agent = mcp_agent_new(true)) == NULL) {
 		fprintf(stderr, "idw-mcp: out of memory\n");
 		return 1;
 	}

@@ -205,10 +205,10 @@ static bool uri_id(const char *rest)
 		      "0123456789_-") == n;
 }
 
-/* Error data naming the URI (NULL when memory ran out: data is optional). */
+/* Error data naming the URI; optional, so NULL when it is not worth it. */
 static cJSON *uri_data(const char *uri)
 {
-	cJSON *d = cJSON_CreateObject();
+	cJSON *d = strlen(uri) <= 256 ? cJSON_CreateObject() : NULL;
 
 	if (d != NULL && cJSON_AddStringToObject(d, "uri", uri) == NULL) {
 		cJSON_Delete(d);

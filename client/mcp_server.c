@@ -344,8 +344,7 @@ static cJSON *request_id(const cJSON *v, const char *line, size_t len)
 
 		memcpy(raw, line + at, n);
 		raw[n] = '\0';
-		/* The same number cJSON read, written only with number chars.
-		 */
+		/* Number characters only, and the number cJSON read. */
 		if (strspn(raw, "-+.0123456789eE") == n &&
 		    strtod(raw, NULL) == v->valuedouble)
 			return cJSON_CreateRaw(raw);

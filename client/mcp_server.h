@@ -119,7 +119,8 @@ int mcp_serve(struct mcp_server *s, struct mcp_reader *rd, int out_fd) IDW_WUR;
 /* The backend of idw-mcp itself: the agent through libidwclient. */
 struct mcp_agent;
 extern const struct mcp_backend mcp_agent_backend;
-struct mcp_agent *mcp_agent_new(void);
+/* sandbox: install idw-mcp's seccomp filter once connected. */
+struct mcp_agent *mcp_agent_new(bool sandbox);
 void mcp_agent_free(struct mcp_agent *a);
 
 #endif

@@ -9,6 +9,19 @@
 
 #include "sandbox/seccomp.h"
 
+/* SCMP_A*() spelled out: its compound literals upset -Wextra in clang. */
+static struct scmp_arg_cmp arg_cmp(unsigned arg, enum scmp_compare op,
+				   scmp_datum_t a, scmp_datum_t b)
+{
+	struct scmp_arg_cmp c;
+
+	c.arg = arg;
+	c.op = op;
+	c.datum_a = a;
+	c.datum_b = b;
+	return c;
+}
+
 static int add_rule(scmp_filter_ctx ctx, const struct idw_sc_rule *r)
 {
 	int nr = seccomp_syscall_resolve_name(r->name);
@@ -21,18 +34,17 @@ static int add_rule(scmp_filter_ctx ctx, const struct idw_sc_rule *r)
 		return seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 0);
 	case IDW_SC_NO_EXEC:
 		return seccomp_rule_add(
-		    ctx, SCMP_ACT_ALLOW, nr, 1,
-		    SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0));
+			ctx, SCMP_ACT_ALLOW, nr, 1,
+			arg_cmp(2, SCMP_CMP_MASKED_EQ, PROT_EXEC, 0));
 	case IDW_SC_FCNTL_GET: {
-		int rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 1,
-					  SCMP_A1(SCMP_CMP_EQ, F_GETFL));
+		static const int cmds[] = {F_GETFL, F_GETFD, F_SETFD};
+		int rc = 0;
 
-		if (rc == 0)
+		for (size_t i = 0; i < 3 && rc == 0; i++)
 			rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 1,
-					      SCMP_A1(SCMP_CMP_EQ, F_GETFD));
-		if (rc == 0)
-			rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 1,
-					      SCMP_A1(SCMP_CMP_EQ, F_SETFD));
+					      arg_cmp(1, SCMP_CMP_EQ,
+						      (scmp_datum_t)cmds[i],
+						      0));
 		return rc;
 	}
 	}

@@ -8,7 +8,9 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import {
+	chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -153,6 +155,13 @@ try {
 		arguments: { status: 'active', platform: 'openai' } }));
 	assert.deepEqual(s.passports.map((p) => p.id).sort(), [a, c].sort());
 
+	// After its first call to the agent, idw-mcp runs under its filter.
+	if (transport.pid && existsSync(`/proc/${transport.pid}/status`)) {
+		const st = readFileSync(`/proc/${transport.pid}/status`, 'utf8');
+		assert.match(st, /^Seccomp:\s+2$/m);
+		assert.match(st, /^NoNewPrivs:\s+1$/m);
+	}
+
 	// check_policy.
 	s = okResult(await client.callTool({ name: 'check_policy',
 		arguments: { passport_id: a, action: 'access' } }));
@@ -240,6 +249,18 @@ try {
 		}
 		assert.ok(!mcpStderr.includes(v.tag), 'a value is in the log');
 	}
+	// The agent goes away: every call says so at once, and idw-mcp,
+	// which cannot reconnect from inside its filter, keeps serving.
+	idw(['agent', 'stop']);
+	for (let i = 0; i < 2; i++) {
+		const t0 = Date.now();
+		r = await client.callTool({ name: 'list_passports', arguments: {} });
+		assert.equal(r.isError, true);
+		assert.match(r.content[0].text, /agent/);
+		assert.ok(Date.now() - t0 < 2000, 'a lost agent is reported at once');
+	}
+	await client.ping();
+
 	console.log('PASS: idw-mcp with @modelcontextprotocol/sdk: 5 tools, ' +
 		'2 resource templates, values only where asked for');
 } catch (e) {

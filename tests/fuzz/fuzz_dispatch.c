@@ -13,8 +13,8 @@
  *
  * State carries over from one input to the next, as in a running agent.
  * An input that locked or stopped the agent is undone by an unlock; the
- * whole agent is built afresh when its files pass a size bound, so disk
- * use stays small.  After every request: a reply exists, says ok or
+ * whole agent is built afresh when its files or its store pass a bound,
+ * so disk use stays small.  After every request: a reply exists, says ok or
  * names an error, is UTF-8, releases a value only through the secret
  * segment, and never carries a known value in its JSON.  The known values
  * hold bytes that are not UTF-8, so no text a request stores can match
@@ -282,8 +282,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	const uint8_t *secret = NULL;
 	uint8_t *sec = NULL;
 	size_t slen = 0, off = 1;
+	struct idw_arena_stats before, after;
 	bool has_secret;
 	struct reply rep;
+	uint64_t jlen;
 	char *json;
 
 	if (size < 1)
@@ -309,6 +311,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		memcpy(sec, secret, slen);
 		secret = sec;
 	}
+	idw_arena_stats(&before);
+	jlen = idw_vault_journal_size(A.vault);
 	memset(&rep, 0, sizeof(rep));
 	dispatch_request(&A, &P, json, size - off, secret, slen, has_secret,
 			 &rep);
@@ -317,6 +321,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	cJSON_Delete(rep.json);
 	free(json);
 	free(sec);
+	/*
+	 * The arena is invisible to LeakSanitizer: a request that changed
+	 * nothing stored must give back every arena byte it took.
+	 */
+	idw_arena_stats(&after);
+	if (!A.locked && idw_vault_journal_size(A.vault) == jlen &&
+	    after.in_use != before.in_use)
+		die("arena memory leaked by a request");
 	restore();
 	return 0;
 }
