@@ -8,6 +8,7 @@
 #include <cjson/cJSON.h>
 
 #include "agentd/audit.h"
+#include "agentd/proof.h"
 #include "agentd/store.h"
 #include "agentd/vault.h"
 #include "common/paths.h"
@@ -33,6 +34,7 @@ struct agent {
 	int proc_status_fd; /* /proc/self/status, opened before the filter */
 	int dumpable;       /* PR_GET_DUMPABLE, read just before the filter */
 	char landlock_why[200];
+	struct proof_gate proof; /* failed person proofs, agent-wide */
 };
 
 /* What a handler answers: a JSON object and, maybe, a secret segment. */
@@ -41,7 +43,8 @@ struct reply {
 	uint8_t *secret; /* arena scratch, wiped and freed after sending */
 	size_t secret_len;
 	bool has_secret;
-	bool close_after; /* close the connection once sent */
+	bool close_after;    /* close the connection once sent */
+	uint64_t release_ms; /* boot ms before which it must not leave */
 };
 
 /* Who is asking: assigned by the agent, never taken from the client. */
@@ -49,6 +52,7 @@ struct peer {
 	char principal[80];
 	char claimed_actor[160];
 	bool hello_done;
+	struct proof_challenge challenge; /* the one outstanding */
 };
 
 /* Fill rep->json with {"ok":false,"code":…,"message":…}; returns err. */

@@ -34,9 +34,30 @@ struct verb_row {
 extern const struct verb_row dispatch_table[];
 extern const size_t dispatch_table_len;
 
+/* The row of verb, or NULL. */
+const struct verb_row *dispatch_find(const char *verb);
+
+/*
+ * DESIGN's closed list of verbs that take no person proof, with the
+ * protocol's own verbs, each with the reason.  Every row of the table
+ * either has VERB_NEEDS_PROOF or is named here; the list names verbs
+ * still to come as well, so that it stays closed.
+ */
+struct verb_exemption {
+	const char *verb;
+	const char *why;
+};
+extern const struct verb_exemption dispatch_no_proof[];
+extern const size_t dispatch_no_proof_len;
+
+/* Why verb takes no proof, or NULL when it is not exempt. */
+const char *dispatch_proof_exemption(const char *verb);
+
 /*
  * Parse and run one request.  Always fills rep->json (an error reply for
- * a malformed request, an unknown verb, a refused state).
+ * a malformed request, an unknown verb, a refused state, a failed person
+ * proof).  A failed proof also sets rep->release_ms: the answer is held
+ * until then.
  */
 void dispatch_request(struct agent *a, struct peer *p, const char *json,
 		      size_t json_len, const uint8_t *secret, size_t secret_len,
@@ -77,5 +98,7 @@ int verb_request_access(struct agent *, struct peer *, const struct verb_args *,
 			struct reply *);
 int verb_audit(struct agent *, struct peer *, const struct verb_args *,
 	       struct reply *);
+int verb_challenge(struct agent *, struct peer *, const struct verb_args *,
+		   struct reply *);
 
 #endif

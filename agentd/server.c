@@ -26,6 +26,7 @@ struct conn {
 	bool have_hdr;
 	bool close_after;
 	uint64_t opened_ms;
+	uint64_t release_ms; /* the queued reply waits until then */
 	struct peer peer;
 };
 
@@ -189,6 +190,7 @@ static void conn_frame(struct agent *a, struct conn *c)
 		}
 		dispatch_request(a, &c->peer, f.json, f.json_len, f.secret,
 				 f.secret_len, f.has_secret, &rep);
+		c->release_ms = rep.release_ms;
 		conn_queue(c, IDW_FRAME_REPLY, f.hdr.req_id, &rep);
 		return;
 	default:
@@ -223,10 +225,10 @@ static bool conn_read(struct agent *a, struct conn *c)
 		if (r != 0) {
 			/* Refused before anything is allocated for it. */
 			conn_protocol_error(
-			    c, IDW_EVERSION,
-			    r == IDW_ETOOBIG	? "frame larger than 1 MiB"
-			    : r == IDW_EVERSION ? "unknown wire version"
-						: "unknown frame type");
+				c, IDW_EVERSION,
+				r == IDW_ETOOBIG    ? "frame larger than 1 MiB"
+				: r == IDW_EVERSION ? "unknown wire version"
+						    : "unknown frame type");
 			return true;
 		}
 		c->have_hdr = true;
@@ -245,9 +247,9 @@ static bool conn_read(struct agent *a, struct conn *c)
 static bool conn_write(struct conn *c)
 {
 	while (c->out_off < c->out.len) {
-		ssize_t n =
-		    send(c->fd, c->out.d + c->out_off, c->out.len - c->out_off,
-			 MSG_NOSIGNAL | MSG_DONTWAIT);
+		ssize_t n = send(c->fd, c->out.d + c->out_off,
+				 c->out.len - c->out_off,
+				 MSG_NOSIGNAL | MSG_DONTWAIT);
 
 		if (n < 0 && errno == EINTR)
 			continue;
@@ -265,21 +267,33 @@ static bool conn_write(struct conn *c)
 	return !c->close_after;
 }
 
+/*
+ * A reply held back (the answer to a failed person proof) until its
+ * release time; the loop serves everyone else meanwhile.
+ */
+static bool conn_held(const struct conn *c, uint64_t now)
+{
+	return c->out.len > 0 && now < c->release_ms;
+}
+
 static int poll_timeout(struct agent *a, uint64_t now)
 {
 	uint64_t next = UINT64_MAX;
 
-	for (size_t i = 0; i < nconns; i++)
+	for (size_t i = 0; i < nconns; i++) {
+		if (conn_held(&conns[i], now) && conns[i].release_ms < next)
+			next = conns[i].release_ms;
 		if (!conns[i].peer.hello_done) {
 			uint64_t d =
-			    conns[i].opened_ms + SERVER_HELLO_TIMEOUT_MS;
+				conns[i].opened_ms + SERVER_HELLO_TIMEOUT_MS;
 
 			if (d < next)
 				next = d;
 		}
+	}
 	if (nconns == 0 && !a->locked && a->idle_timeout_s > 0) {
 		uint64_t d =
-		    a->last_client_ms + (uint64_t)a->idle_timeout_s * 1000u;
+			a->last_client_ms + (uint64_t)a->idle_timeout_s * 1000u;
 
 		if (d < next)
 			next = d;
@@ -302,6 +316,13 @@ int server_run(struct agent *a, int lfd, int sigfd)
 		if (a->stopping) {
 			bool pending = false;
 
+			/*
+			 * A held answer is dropped, not sent early: stopping
+			 * the agent must not be a way round the delay.
+			 */
+			for (size_t i = nconns; i-- > 0;)
+				if (conn_held(&conns[i], now))
+					conn_close(a, i);
 			for (size_t i = 0; i < nconns; i++)
 				pending |= conns[i].out.len > 0;
 			if (!pending)
@@ -309,24 +330,38 @@ int server_run(struct agent *a, int lfd, int sigfd)
 		}
 		/* Unlocked and alone for the idle timeout: wipe and go. */
 		if (nconns == 0 && !a->locked && a->idle_timeout_s > 0 &&
-		    now >=
-			a->last_client_ms + (uint64_t)a->idle_timeout_s * 1000u)
+		    now >= a->last_client_ms +
+				    (uint64_t)a->idle_timeout_s * 1000u)
 			break;
 		for (size_t i = 0; i < nconns;) {
 			if (!conns[i].peer.hello_done &&
-			    now >=
-				conns[i].opened_ms + SERVER_HELLO_TIMEOUT_MS) {
+			    now >= conns[i].opened_ms +
+					    SERVER_HELLO_TIMEOUT_MS) {
 				conn_close(a, i);
 				continue;
+			}
+			/* A held reply whose time has come: send it. */
+			if (conns[i].release_ms != 0 &&
+			    !conn_held(&conns[i], now)) {
+				conns[i].release_ms = 0;
+				if (conns[i].out.len > 0 &&
+				    !conn_write(&conns[i])) {
+					conn_close(a, i);
+					continue;
+				}
 			}
 			i++;
 		}
 		pfd[n++] = (struct pollfd){lfd, POLLIN, 0};
 		pfd[n++] = (struct pollfd){sigfd, POLLIN, 0};
+		/* A held connection is watched for hang-ups only. */
 		for (size_t i = 0; i < nconns; i++)
-			pfd[n++] = (struct pollfd){
-			    conns[i].fd,
-			    conns[i].out.len > 0 ? POLLOUT : POLLIN, 0};
+			pfd[n++] =
+				(struct pollfd){conns[i].fd,
+						conn_held(&conns[i], now) ? 0
+						: conns[i].out.len > 0 ? POLLOUT
+								       : POLLIN,
+						0};
 		pr = poll(pfd, n, poll_timeout(a, now));
 		if (pr < 0 && errno == EINTR)
 			continue;
@@ -347,12 +382,13 @@ int server_run(struct agent *a, int lfd, int sigfd)
 				continue;
 			if (conns[k].out.len > 0)
 				keep = (re & POLLOUT)
-					   ? conn_write(&conns[k])
-					   : !(re & (POLLERR | POLLHUP));
+					       ? conn_write(&conns[k])
+					       : !(re & (POLLERR | POLLHUP));
 			else
 				keep = conn_read(a, &conns[k]);
 			/* Answer at once; poll only when the socket is full. */
-			if (keep && conns[k].out.len > 0)
+			if (keep && conns[k].out.len > 0 &&
+			    !conn_held(&conns[k], idw_boot_ms()))
 				keep = conn_write(&conns[k]);
 			if (!keep)
 				conn_close(a, k);

@@ -11,22 +11,8 @@
 
 #include "agentd/vault.h"
 #include "agentd/vault_journal.h"
+#include "agentd/vault_priv.h"
 #include "agentd/vault_slots.h"
-
-struct idw_vault {
-	int fd;
-	char *path;
-	bool initialized;
-	bool broken; /* a failed append could not be rolled back */
-	struct vault_slots s;
-	struct vault_keys *k; /* NULL while locked */
-	struct vault_chain j;
-	/* compaction in progress when cfd >= 0 */
-	int cfd;
-	bool cbad;
-	char *cpath;
-	struct vault_chain cj;
-};
 
 static int errno_err(int e)
 {
@@ -44,7 +30,7 @@ static int errno_err(int e)
 	}
 }
 
-static int write_all(int fd, const void *p, size_t n, uint64_t off)
+int vault_write_all(int fd, const void *p, size_t n, uint64_t off)
 {
 	const uint8_t *s = p;
 	ssize_t r;
@@ -91,8 +77,9 @@ static int dir_fsync(const char *path)
  * header, slot areas, journal.  Reads only; on success *keys holds the
  * unwrapped keys and c where the chain stands.
  */
-static int vault_parse(const struct vault_src *src, const uint8_t *pass,
-		       size_t passlen, idw_vault_rec_cb cb, void *ctx,
+static int vault_parse(const struct vault_src *src,
+		       const struct vault_cred *cred, idw_vault_rec_cb cb,
+		       void *ctx,
 		       struct vault_slots *s, struct vault_keys **keys,
 		       struct vault_chain *c, struct idw_vault_report *rep)
 {
@@ -112,8 +99,8 @@ static int vault_parse(const struct vault_src *src, const uint8_t *pass,
 	    (rc = vault_core_check(head, src->size, rep->detail,
 				   sizeof(rep->detail))) != 0 ||
 	    (rc =
-		 vault_slots_open(s, head, head + VAULT_HDR_SIZE, pass, passlen,
-				  keys, rep->detail, sizeof(rep->detail))) != 0)
+		 vault_slots_open(s, head, head + VAULT_HDR_SIZE, cred, keys,
+				  rep->detail, sizeof(rep->detail))) != 0)
 		goto out;
 	memcpy(note, rep->detail, sizeof(note));
 	if ((rc = vault_journal_replay(src, s, *keys, c, cb, ctx, rep)) != 0)
@@ -233,7 +220,7 @@ int idw_vault_init(struct idw_vault *v, const uint8_t *pass, size_t passlen,
 	 * next.  Either alone opens the vault. */
 	vault_area_build(&s, k, img + VAULT_AREA_OFF(0));
 	vault_area_build(&s, k, img + VAULT_AREA_OFF(1));
-	if (write_all(v->fd, img, sizeof(img), 0) != 0 || fsync(v->fd) != 0) {
+	if (vault_write_all(v->fd, img, sizeof(img), 0) != 0 || fsync(v->fd) != 0) {
 		if (ftruncate(v->fd, 0) != 0) {
 			/* open() will call it corrupt: a person decides */
 		}
@@ -251,9 +238,10 @@ out:
 	return rc;
 }
 
-int idw_vault_unlock(struct idw_vault *v, const uint8_t *pass, size_t passlen,
-		     idw_vault_rec_cb cb, void *ctx,
-		     struct idw_vault_report *rep)
+/* idw_vault_unlock and idw_vault_unlock_key. */
+static int vault_unlock(struct idw_vault *v, const struct vault_cred *cred,
+			idw_vault_rec_cb cb, void *ctx,
+			struct idw_vault_report *rep)
 {
 	struct idw_vault_report dummy;
 	struct vault_keys *k = NULL;
@@ -273,8 +261,7 @@ int idw_vault_unlock(struct idw_vault *v, const uint8_t *pass, size_t passlen,
 	if (fstat(v->fd, &st) != 0)
 		return IDW_EIO;
 	src = (struct vault_src){v->fd, NULL, (uint64_t)st.st_size};
-	if ((rc = vault_parse(&src, pass, passlen, cb, ctx, &s, &k, &c, rep)) !=
-	    0)
+	if ((rc = vault_parse(&src, cred, cb, ctx, &s, &k, &c, rep)) != 0)
 		goto out;
 	if (memcmp(s.core, v->s.core, VAULT_CORE_SIZE) != 0) {
 		snprintf(rep->detail, sizeof(rep->detail),
@@ -300,9 +287,37 @@ out:
 	return rc;
 }
 
-int idw_vault_parse_image(const uint8_t *img, size_t len, const uint8_t *pass,
-			  size_t passlen, idw_vault_rec_cb cb, void *ctx,
-			  struct idw_vault_report *rep)
+int idw_vault_unlock(struct idw_vault *v, const uint8_t *pass, size_t passlen,
+		     idw_vault_rec_cb cb, void *ctx,
+		     struct idw_vault_report *rep)
+{
+	struct vault_cred cred = {.type = IDW_SLOT_PASSPHRASE,
+				  .pass = pass,
+				  .passlen = passlen};
+
+	return vault_unlock(v, &cred, cb, ctx, rep);
+}
+
+int idw_vault_unlock_key(struct idw_vault *v, uint8_t type,
+			 const char *slot_id, const uint8_t key[32],
+			 idw_vault_rec_cb cb, void *ctx,
+			 struct idw_vault_report *rep)
+{
+	struct vault_cred cred = {.type = type, .id = slot_id, .key = key};
+
+	if ((type != IDW_SLOT_KEYCHAIN && type != IDW_SLOT_TOKEN) ||
+	    slot_id == NULL || key == NULL) {
+		if (rep != NULL)
+			memset(rep, 0, sizeof(*rep));
+		return IDW_EINVAL;
+	}
+	return vault_unlock(v, &cred, cb, ctx, rep);
+}
+
+/* idw_vault_parse_image and idw_vault_parse_image_key. */
+static int parse_image(const uint8_t *img, size_t len,
+		       const struct vault_cred *cred, idw_vault_rec_cb cb,
+		       void *ctx, struct idw_vault_report *rep)
 {
 	struct idw_vault_report dummy;
 	struct vault_keys *k = NULL;
@@ -316,9 +331,36 @@ int idw_vault_parse_image(const uint8_t *img, size_t len, const uint8_t *pass,
 	memset(rep, 0, sizeof(*rep));
 	if (img == NULL && len != 0)
 		return IDW_EINVAL;
-	rc = vault_parse(&src, pass, passlen, cb, ctx, &s, &k, &c, rep);
+	rc = vault_parse(&src, cred, cb, ctx, &s, &k, &c, rep);
 	vault_keys_free(&k);
 	return rc;
+}
+
+int idw_vault_parse_image(const uint8_t *img, size_t len, const uint8_t *pass,
+			  size_t passlen, idw_vault_rec_cb cb, void *ctx,
+			  struct idw_vault_report *rep)
+{
+	struct vault_cred cred = {.type = IDW_SLOT_PASSPHRASE,
+				  .pass = pass,
+				  .passlen = passlen};
+
+	return parse_image(img, len, &cred, cb, ctx, rep);
+}
+
+int idw_vault_parse_image_key(const uint8_t *img, size_t len, uint8_t type,
+			      const char *slot_id, const uint8_t key[32],
+			      idw_vault_rec_cb cb, void *ctx,
+			      struct idw_vault_report *rep)
+{
+	struct vault_cred cred = {.type = type, .id = slot_id, .key = key};
+
+	if ((type != IDW_SLOT_KEYCHAIN && type != IDW_SLOT_TOKEN) ||
+	    slot_id == NULL || key == NULL) {
+		if (rep != NULL)
+			memset(rep, 0, sizeof(*rep));
+		return IDW_EINVAL;
+	}
+	return parse_image(img, len, &cred, cb, ctx, rep);
 }
 
 int idw_vault_append(struct idw_vault *v, const struct idw_vault_rec *rec)
@@ -338,7 +380,7 @@ int idw_vault_append(struct idw_vault *v, const struct idw_vault_rec *rec)
 		return IDW_EINVAL;
 	if ((rc = vault_rec_seal(&v->s, v->k, &v->j, rec, &buf, &n)) != 0)
 		return rc;
-	if (write_all(v->fd, buf, n, v->j.end) != 0 || fsync(v->fd) != 0) {
+	if (vault_write_all(v->fd, buf, n, v->j.end) != 0 || fsync(v->fd) != 0) {
 		/* Leave no half record behind.  If even that fails, refuse
 		 * to go on: the next start cuts what is left as a torn
 		 * tail. */
@@ -393,7 +435,7 @@ int idw_vault_compact_begin(struct idw_vault *v)
 	memcpy(img, v->s.core, VAULT_CORE_SIZE);
 	vault_area_build(&v->s, v->k, img + VAULT_AREA_OFF(0));
 	vault_area_build(&v->s, v->k, img + VAULT_AREA_OFF(1));
-	if ((rc = write_all(v->cfd, img, sizeof(img), 0)) != 0) {
+	if ((rc = vault_write_all(v->cfd, img, sizeof(img), 0)) != 0) {
 		idw_vault_compact_abort(v);
 		return rc;
 	}
@@ -413,7 +455,7 @@ int idw_vault_compact_put(struct idw_vault *v, const struct idw_vault_rec *rec)
 		return IDW_ELOCKED;
 	if ((rc = vault_rec_seal(&v->s, v->k, &v->cj, rec, &buf, &n)) != 0)
 		return rc;
-	if ((rc = write_all(v->cfd, buf, n, v->cj.end)) != 0)
+	if ((rc = vault_write_all(v->cfd, buf, n, v->cj.end)) != 0)
 		v->cbad = true; /* commit must not install a partial file */
 	else
 		vault_chain_advance(&v->cj, buf, n);
@@ -473,6 +515,7 @@ uint64_t idw_vault_journal_size(const struct idw_vault *v)
 void idw_vault_lock(struct idw_vault *v)
 {
 	idw_vault_compact_abort(v);
+	vault_pending_forget(v);
 	vault_keys_free(&v->k);
 	vault_chain_reset(&v->j);
 }

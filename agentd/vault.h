@@ -149,6 +149,149 @@ int idw_vault_parse_image(const uint8_t *img, size_t len, const uint8_t *pass,
  */
 
 /*
+ * Key slots (docs/vault-format.md, "Rows").  Besides the passphrase slot
+ * the table holds slots that wrap VK under a KEK made from a 32-byte key
+ * (KEK = BLAKE2b-256(key = the 32-byte key, context ‖ vault id)), verifiers
+ * of auth-only tokens, and tombstones of revoked slots.
+ */
+enum idw_slot_type {
+	IDW_SLOT_PASSPHRASE = 1,
+	/* VK wrapped under a KEK from a random machine key kept in the OS
+	 * keychain; id "keychain" */
+	IDW_SLOT_KEYCHAIN = 2,
+	/* VK wrapped under a KEK from a session token's 32-byte secret */
+	IDW_SLOT_TOKEN = 3,
+	/* auth-only token: no wrap, only BLAKE2b-256(secret) */
+	IDW_SLOT_VERIFIER = 4,
+	/* a revoked slot: {id, label, revoked_at} so messages can name it */
+	IDW_SLOT_TOMBSTONE = 5,
+};
+
+#define IDW_SLOT_KEY_LEN 32
+#define IDW_SLOT_KEYCHAIN_ID "keychain"
+/* A table this version writes has at most this many rows. */
+#define IDW_SLOT_MAX 64
+
+struct idw_slot_info {
+	uint8_t type;
+	/* token: 12 hex (first 12 hex of BLAKE2b(secret)); keychain:
+	 * "keychain"; passphrase: "passphrase".  1..32 printable ASCII. */
+	char id[33];
+	char label[65];	    /* tokens: the person's label */
+	char principal[80]; /* tokens: the principal they identify */
+	int64_t created, expires, revoked_at; /* 0 when not set */
+	bool pending;	      /* keychain slot written, not yet confirmed */
+	uint8_t revoked_type; /* tombstones: what it was */
+};
+
+/*
+ * Read the slot table: every row in table order (the passphrase slot
+ * included; types this version does not know are listed with their type
+ * and id only).  Works while locked, so messages can name a token's label
+ * before unlock.  *n gets the number of rows; at most max are written and
+ * IDW_ETOOBIG says there were more.
+ *
+ * Once the vault has been unlocked in this process the table is the one
+ * whose MAC was checked then (and kept up to date by the calls below).
+ * Before that it is read from the file and only its unkeyed checksum
+ * vouches for it: good for naming things, not for deciding anything that
+ * the unlock would not confirm (a planted row fails the MAC at unlock).
+ */
+int idw_vault_slots(const struct idw_vault *v, struct idw_slot_info *out,
+		    size_t max, size_t *n) IDW_WUR;
+
+/*
+ * Unlock with a key slot (IDW_SLOT_KEYCHAIN or IDW_SLOT_TOKEN) and replay
+ * as idw_vault_unlock does.  IDW_ENOENT when there is no such slot, or
+ * only a tombstone, a verifier or a pending keychain slot by that id;
+ * IDW_EUNLOCK when the key does not unwrap it; IDW_EINVAL for any other
+ * type.  Expiry is the caller's to check (idw_vault_slots): the vault does
+ * not read the clock.
+ */
+int idw_vault_unlock_key(struct idw_vault *v, uint8_t type,
+			 const char *slot_id, const uint8_t key[32],
+			 idw_vault_rec_cb cb, void *ctx,
+			 struct idw_vault_report *rep) IDW_WUR;
+
+/*
+ * The calls that change the table need an unlocked vault (IDW_ELOCKED)
+ * and no compaction in progress (IDW_EINVAL).  Each writes the whole table
+ * with generation + 1 into the area not in use, fsyncs, and only then
+ * takes it as current; then it writes the same into the other area and
+ * fsyncs again, so that no copy of an earlier table (a removed slot's
+ * wrap) stays in the file.  A crash during the first write leaves the
+ * previous table; during the second, the new one.  IDW_EIO from the first
+ * write: nothing changed.  IDW_EIO after the first write succeeded is
+ * reported as IDW_EIO too, with the change in effect (idw_vault_slots shows
+ * it) and the other area still old or damaged until the next change or
+ * compaction.
+ *
+ * When the new table does not fit the area or would have more than
+ * IDW_SLOT_MAX rows, the oldest tombstones (smallest revoked_at, then
+ * first in the table) are dropped until it does; IDW_ETOOBIG, and nothing
+ * changed, when even that is not enough.
+ * Rows of types this version does not know are carried unchanged.
+ */
+
+/*
+ * Add a slot wrapping VK under a KEK derived from key, or replace the slot
+ * with the same (type, id).  meta: type IDW_SLOT_KEYCHAIN (id "keychain")
+ * or IDW_SLOT_TOKEN; label, principal, created, expires are stored (empty
+ * or 0: not stored); revoked_* are ignored.  meta->pending (keychain only)
+ * writes the slot without any wrap and keeps the key in locked memory
+ * until idw_vault_slot_confirm writes the wrap: a pending slot cannot
+ * unlock.  A token id that already names a verifier, or a tombstone of a
+ * token or verifier, is IDW_EEXIST: a revoked secret does not come back.
+ */
+int idw_vault_slot_add_key(struct idw_vault *v,
+			   const struct idw_slot_info *meta,
+			   const uint8_t key[32]) IDW_WUR;
+/* The same for an auth-only token: meta->type IDW_SLOT_VERIFIER. */
+int idw_vault_slot_add_verifier(struct idw_vault *v,
+				const struct idw_slot_info *meta,
+				const uint8_t secret[32]) IDW_WUR;
+/*
+ * Confirm a pending keychain slot (login: the agent writes the slot
+ * pending and hands the key to the CLI, the CLI stores it in the keychain
+ * and confirms).  0 when the slot is confirmed (already or now);
+ * IDW_ENOENT when there is no such slot, or this process no longer holds
+ * its key (a lock or a restart in between: log in again).
+ */
+int idw_vault_slot_confirm(struct idw_vault *v, uint8_t type,
+			   const char *id) IDW_WUR;
+/*
+ * Remove a slot.  With tombstone, a tombstone {id, label, principal,
+ * revoked_at, revoked_type} takes its place (never for a pending slot).
+ * The passphrase slot is not removable (IDW_EINVAL).  type
+ * IDW_SLOT_TOMBSTONE removes every tombstone with that id.  IDW_ENOENT when
+ * there is no such row.
+ *
+ * A copy of the file taken before the removal still opens with the
+ * removed key: removal protects the file from now on, not its backups.
+ * Only a rekey (a new VK) makes earlier copies of a key useless.
+ */
+int idw_vault_slot_remove(struct idw_vault *v, uint8_t type, const char *id,
+			  int64_t revoked_at, bool tombstone) IDW_WUR;
+/*
+ * Check a token secret against the table: for a verifier, BLAKE2b-256 of
+ * the secret compared in constant time; for a token slot, that the
+ * secret's KEK unwraps the slot.  0, IDW_ENOENT (no verifier or token slot
+ * by that id), IDW_EUNLOCK.  Works while locked (see idw_vault_slots about
+ * the table read before the first unlock).
+ */
+int idw_vault_verifier_check(const struct idw_vault *v, const char *id,
+			     const uint8_t secret[32]) IDW_WUR;
+
+/*
+ * For the fuzzer and tests: idw_vault_parse_image unlocking with a key
+ * slot, as idw_vault_unlock_key.
+ */
+int idw_vault_parse_image_key(const uint8_t *img, size_t len, uint8_t type,
+			      const char *slot_id, const uint8_t key[32],
+			      idw_vault_rec_cb cb, void *ctx,
+			      struct idw_vault_report *rep) IDW_WUR;
+
+/*
  * The vault file's descriptor, for the start-up step that closes every
  * other fd.  It changes at idw_vault_compact_commit.
  */

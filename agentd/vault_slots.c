@@ -5,6 +5,7 @@
 
 #include <sodium.h>
 
+#include "agentd/vault_rows.h"
 #include "agentd/vault_slots.h"
 #include "common/buf.h"
 #include "sandbox/arena.h"
@@ -12,13 +13,8 @@
 #define CORE_MAGIC "IDWV"
 #define CORE_ID 8
 
-/* Row types of the slot table.  Readers skip types they do not know. */
-#define SLOT_PASSPHRASE 1
 #define PP_ID "passphrase"
 #define PP_META_LEN (1 + 8 + 8 + crypto_pwhash_SALTBYTES)
-#define WRAP_LEN                                                               \
-	(crypto_aead_xchacha20poly1305_ietf_NPUBBYTES + VAULT_KEY_LEN +        \
-	 crypto_aead_xchacha20poly1305_ietf_ABYTES)
 
 #define COMMIT_LABEL "idw-vk-commit-v1" /* 16 bytes */
 
@@ -34,24 +30,6 @@
 #define KDF_OPS_MAX ((unsigned long long)crypto_pwhash_OPSLIMIT_SENSITIVE)
 #define KDF_MEM_MAX ((unsigned long long)crypto_pwhash_MEMLIMIT_SENSITIVE)
 #endif
-
-struct slot_row {
-	uint8_t type;
-	const uint8_t *start; /* the AAD covers start .. start + aad_len */
-	size_t aad_len;
-	const uint8_t *meta;
-	uint16_t meta_len;
-	const uint8_t *wrapped;
-	uint16_t wrapped_len;
-};
-
-/* A read-only bounded view over bytes from the file. */
-static void view(struct idw_buf *b, const uint8_t *p, size_t n)
-{
-	idw_buf_init(b, n, 0);
-	b->d = (uint8_t *)p;
-	b->len = b->cap = n;
-}
 
 void vault_core_make(uint8_t core[VAULT_CORE_SIZE])
 {
@@ -170,85 +148,6 @@ void vault_area_build(const struct vault_slots *s, const struct vault_keys *k,
 	vault_area_checksum(s->core, out, out + VAULT_AREA_SUM);
 }
 
-/* Row: u8 type | u8 id_len | id | u16 meta_len | meta | u16 wlen | wrapped */
-static int row_next(struct idw_buf *b, struct slot_row *r)
-{
-	uint8_t idlen;
-
-	r->start = idw_buf_ptr(b);
-	if (idw_buf_get_u8(b, &r->type) != 0 ||
-	    idw_buf_get_u8(b, &idlen) != 0 || idw_buf_skip(b, idlen) != 0 ||
-	    idw_buf_get_u16(b, &r->meta_len) != 0)
-		return IDW_ECORRUPT;
-	r->meta = idw_buf_ptr(b);
-	if (idw_buf_skip(b, r->meta_len) != 0)
-		return IDW_ECORRUPT;
-	r->aad_len = (size_t)(idw_buf_ptr(b) - r->start);
-	if (idw_buf_get_u16(b, &r->wrapped_len) != 0)
-		return IDW_ECORRUPT;
-	r->wrapped = idw_buf_ptr(b);
-	if (idw_buf_skip(b, r->wrapped_len) != 0)
-		return IDW_ECORRUPT;
-	return 0;
-}
-
-static int table_passphrase(const uint8_t *t, size_t len, struct slot_row *pp,
-			    char *why, size_t wl)
-{
-	struct idw_buf b;
-	struct slot_row r;
-	int found = 0, n = 0;
-
-	view(&b, t, len);
-	for (; idw_buf_avail(&b) > 0; n++) {
-		if (row_next(&b, &r) != 0 || r.type == 0) {
-			snprintf(why, wl, "slot row %d is malformed", n);
-			return IDW_ECORRUPT;
-		}
-		/* Keychain and token rows come later: not ours to read. */
-		if (r.type != SLOT_PASSPHRASE)
-			continue;
-		if (found || r.meta_len != PP_META_LEN ||
-		    r.wrapped_len != WRAP_LEN) {
-			snprintf(why, wl, "slot row %d: bad passphrase slot",
-				 n);
-			return IDW_ECORRUPT;
-		}
-		*pp = r;
-		found = 1;
-	}
-	if (!found) {
-		snprintf(why, wl, "no passphrase slot");
-		return IDW_ECORRUPT;
-	}
-	return 0;
-}
-
-/* Seal or open the wrapped VK of a row; AAD = vault id || row head. */
-static int row_wrap(const struct slot_row *r, const uint8_t *core,
-		    const uint8_t *kek, uint8_t *vk, int seal)
-{
-	uint8_t aad[IDW_VAULT_ID_LEN + VAULT_TABLE_MAX];
-	const uint8_t *nonce = r->wrapped;
-	uint8_t *c = (uint8_t *)r->wrapped +
-		     crypto_aead_xchacha20poly1305_ietf_NPUBBYTES;
-	size_t alen = IDW_VAULT_ID_LEN + r->aad_len;
-
-	memcpy(aad, core + CORE_ID, IDW_VAULT_ID_LEN);
-	memcpy(aad + IDW_VAULT_ID_LEN, r->start, r->aad_len);
-	if (seal) {
-		crypto_aead_xchacha20poly1305_ietf_encrypt(
-		    c, NULL, vk, VAULT_KEY_LEN, aad, alen, NULL, nonce, kek);
-		return 0;
-	}
-	if (crypto_aead_xchacha20poly1305_ietf_decrypt(
-		vk, NULL, NULL, c,
-		VAULT_KEY_LEN + crypto_aead_xchacha20poly1305_ietf_ABYTES, aad,
-		alen, nonce, kek) != 0)
-		return IDW_EUNLOCK;
-	return 0;
-}
-
 static int kdf_params(enum idw_kdf_level kdf, uint64_t *ops, uint64_t *mem)
 {
 	switch (kdf) {
@@ -308,9 +207,10 @@ int vault_slots_create(struct vault_slots *s,
 	keys_derive(k);
 
 	memset(s, 0, sizeof(*s));
+	memset(&r, 0, sizeof(r));
 	p = s->table;
 	r.start = p;
-	r.type = *p++ = SLOT_PASSPHRASE;
+	r.type = *p++ = IDW_SLOT_PASSPHRASE;
 	*p++ = (uint8_t)strlen(PP_ID);
 	memcpy(p, PP_ID, strlen(PP_ID));
 	p += strlen(PP_ID);
@@ -324,21 +224,22 @@ int vault_slots_create(struct vault_slots *s,
 	randombytes_buf(meta + 17, crypto_pwhash_SALTBYTES);
 	p += PP_META_LEN;
 	r.aad_len = (size_t)(p - r.start);
-	idw_le16_put(p, WRAP_LEN);
+	idw_le16_put(p, VAULT_WRAP_LEN);
 	p += 2;
 	r.wrapped = p;
-	randombytes_buf(p, crypto_aead_xchacha20poly1305_ietf_NPUBBYTES);
-	p += WRAP_LEN;
+	r.wrapped_len = VAULT_WRAP_LEN;
+	p += VAULT_WRAP_LEN;
 	s->table_len = (uint32_t)(p - s->table);
 
 	if ((rc = kek_derive(kek, pass, passlen, meta)) != 0)
 		goto out;
-	(void)row_wrap(&r, core, kek, k->vk, 1);
+	vault_row_seal(&r, core, kek, k->vk);
 	memcpy(s->core, core, VAULT_CORE_SIZE);
 	crypto_generichash(s->core_hash, VAULT_HASH_LEN, core, VAULT_CORE_SIZE,
 			   NULL, 0);
 	s->gen = 1;
 	s->cur = 0;
+	s->verified = true;
 	*keys = k;
 	k = NULL;
 out:
@@ -364,22 +265,18 @@ static int pp_params_check(const uint8_t *meta, char *why, size_t wl)
 	return 0;
 }
 
-int vault_slots_open(struct vault_slots *s, const uint8_t core[VAULT_CORE_SIZE],
-		     const uint8_t areas[2 * VAULT_AREA_SIZE],
-		     const uint8_t *pass, size_t passlen,
-		     struct vault_keys **keys, char *why, size_t wl)
+int vault_area_table(const uint8_t core[VAULT_CORE_SIZE],
+		     const uint8_t areas[2 * VAULT_AREA_SIZE], int *cur,
+		     bool *other_ok, const uint8_t **t, uint32_t *tlen,
+		     char *why, size_t wl)
 {
-	struct vault_keys *k = NULL;
-	uint8_t *kek = NULL, sum[VAULT_HASH_LEN];
+	uint8_t sum[VAULT_HASH_LEN];
 	const uint8_t *a;
 	struct slot_row pp;
-	uint32_t tlen;
 	uint64_t gen[2];
 	bool ok[2];
-	int cur, rc;
-	char name;
+	int c;
 
-	*keys = NULL;
 	for (int i = 0; i < 2; i++) {
 		a = areas + i * VAULT_AREA_SIZE;
 		vault_area_checksum(core, a, sum);
@@ -393,33 +290,110 @@ int vault_slots_open(struct vault_slots *s, const uint8_t core[VAULT_CORE_SIZE],
 			 "(header core or slot areas damaged)");
 		return IDW_ECORRUPT;
 	}
-	/* LUKS2's habit: the higher valid generation wins. */
-	cur = ok[0] && (!ok[1] || gen[0] >= gen[1]) ? 0 : 1;
-	name = cur ? 'B' : 'A';
-	a = areas + cur * VAULT_AREA_SIZE;
-	tlen = idw_le32_get(a + VAULT_AREA_TLEN);
-	if (tlen > VAULT_TABLE_MAX) {
+	/* LUKS2's habit: the higher valid generation wins, decided before
+	 * any key is known, so an older table never gets a say. */
+	c = ok[0] && (!ok[1] || gen[0] >= gen[1]) ? 0 : 1;
+	a = areas + c * VAULT_AREA_SIZE;
+	*cur = c;
+	*other_ok = ok[!c];
+	*t = a + VAULT_AREA_TABLE;
+	*tlen = idw_le32_get(a + VAULT_AREA_TLEN);
+	if (*tlen > VAULT_TABLE_MAX) {
 		snprintf(why, wl, "slot area %c: table length %u too large",
-			 name, tlen);
+			 c ? 'B' : 'A', *tlen);
 		return IDW_ECORRUPT;
 	}
-	if ((rc = table_passphrase(a + VAULT_AREA_TABLE, tlen, &pp, why, wl)) !=
-		0 ||
-	    (rc = pp_params_check(pp.meta, why, wl)) != 0)
-		return rc;
+	return vault_table_check(*t, *tlen, &pp, why, wl);
+}
 
+int vault_slots_list(const uint8_t core[VAULT_CORE_SIZE],
+		     const uint8_t areas[2 * VAULT_AREA_SIZE],
+		     struct idw_slot_info *out, size_t max, size_t *n)
+{
+	const uint8_t *t;
+	uint32_t tlen;
+	bool other_ok;
+	char why[128];
+	int cur, rc;
+
+	*n = 0;
+	if ((rc = vault_area_table(core, areas, &cur, &other_ok, &t, &tlen,
+				   why, sizeof(why))) != 0)
+		return rc;
+	return vault_table_list(t, tlen, out, max, n);
+}
+
+static const char *slot_name(uint8_t type)
+{
+	return type == IDW_SLOT_KEYCHAIN ? "keychain" : "token";
+}
+
+/* The row cred names and its KEK; why says what failed. */
+static int cred_kek(const struct vault_cred *cred, const uint8_t *core,
+		    const uint8_t *t, uint32_t tlen, struct slot_row *row,
+		    uint8_t *kek, char *why, size_t wl)
+{
+	struct slot_row pp;
+	int rc;
+
+	if (cred->type == IDW_SLOT_PASSPHRASE) {
+		if ((rc = vault_table_check(t, tlen, &pp, why, wl)) != 0 ||
+		    (rc = pp_params_check(pp.meta, why, wl)) != 0)
+			return rc;
+		*row = pp;
+		if ((rc = kek_derive(kek, cred->pass, cred->passlen,
+				     pp.meta)) != 0)
+			snprintf(why, wl,
+				 "the passphrase KDF ran out of memory");
+		return rc;
+	}
+	if (cred->id == NULL || cred->key == NULL ||
+	    (cred->type != IDW_SLOT_KEYCHAIN && cred->type != IDW_SLOT_TOKEN))
+		return IDW_EINVAL;
+	/* A pending keychain slot has no wrap: it does not unlock. */
+	if (vault_table_find(t, tlen, cred->type, cred->id, row) != 0 ||
+	    row->wrapped_len == 0) {
+		snprintf(why, wl, "no %s slot %.32s", slot_name(cred->type),
+			 cred->id);
+		return IDW_ENOENT;
+	}
+	return vault_kek_from_key(cred->type, cred->key, core, kek);
+}
+
+int vault_slots_open(struct vault_slots *s, const uint8_t core[VAULT_CORE_SIZE],
+		     const uint8_t areas[2 * VAULT_AREA_SIZE],
+		     const struct vault_cred *cred, struct vault_keys **keys,
+		     char *why, size_t wl)
+{
+	struct vault_keys *k = NULL;
+	uint8_t *kek = NULL, sum[VAULT_HASH_LEN];
+	const uint8_t *a, *t;
+	struct slot_row row;
+	uint32_t tlen;
+	bool other_ok;
+	int cur, rc;
+	char name;
+
+	*keys = NULL;
+	if ((rc = vault_area_table(core, areas, &cur, &other_ok, &t, &tlen,
+				   why, wl)) != 0)
+		return rc;
+	a = areas + cur * VAULT_AREA_SIZE;
+	name = cur ? 'B' : 'A';
 	k = idw_arena_alloc(sizeof(*k));
 	kek = idw_arena_alloc(VAULT_KEY_LEN);
 	if (k == NULL || kek == NULL) {
 		rc = IDW_ENOMEM;
 		goto out;
 	}
-	if ((rc = kek_derive(kek, pass, passlen, pp.meta)) != 0) {
-		snprintf(why, wl, "the passphrase KDF ran out of memory");
+	if ((rc = cred_kek(cred, core, t, tlen, &row, kek, why, wl)) != 0)
 		goto out;
-	}
-	if ((rc = row_wrap(&pp, core, kek, k->vk, 0)) != 0) {
-		snprintf(why, wl, "wrong passphrase");
+	if ((rc = vault_row_open(&row, core, kek, k->vk)) != 0) {
+		if (cred->type == IDW_SLOT_PASSPHRASE)
+			snprintf(why, wl, "wrong passphrase");
+		else
+			snprintf(why, wl, "the key does not open %s slot %.32s",
+				 slot_name(cred->type), cred->id);
 		goto out;
 	}
 	keys_derive(k);
@@ -442,10 +416,11 @@ int vault_slots_open(struct vault_slots *s, const uint8_t core[VAULT_CORE_SIZE],
 	crypto_generichash(s->core_hash, VAULT_HASH_LEN, core, VAULT_CORE_SIZE,
 			   NULL, 0);
 	s->cur = cur;
-	s->gen = gen[cur];
+	s->gen = idw_le64_get(a + VAULT_AREA_GEN);
 	s->table_len = tlen;
-	memcpy(s->table, a + VAULT_AREA_TABLE, tlen);
-	if (!ok[!cur])
+	memcpy(s->table, t, tlen);
+	s->verified = true;
+	if (!other_ok)
 		snprintf(why, wl,
 			 "slot area %c fails its checksum; opened with %c",
 			 cur ? 'A' : 'B', name);

@@ -2,6 +2,7 @@
 #ifndef IDW_VAULT_SLOTS_H
 #define IDW_VAULT_SLOTS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -45,6 +46,8 @@ struct vault_slots {
 	uint64_t gen;
 	uint32_t table_len;
 	uint8_t table[VAULT_TABLE_MAX];
+	/* the table passed the MAC (at init or unlock; kept since) */
+	bool verified;
 };
 
 /* A new header core with a random vault id. */
@@ -57,6 +60,15 @@ void vault_core_make(uint8_t core[VAULT_CORE_SIZE]);
 int vault_core_check(const uint8_t *hdr, uint64_t size, char *why,
 		     size_t wl) IDW_WUR;
 
+/* What unlocks: the passphrase, or a 32-byte key and the slot it opens. */
+struct vault_cred {
+	uint8_t type; /* IDW_SLOT_PASSPHRASE, _KEYCHAIN or _TOKEN */
+	const char *id;
+	const uint8_t *pass;
+	size_t passlen;
+	const uint8_t *key;
+};
+
 /* Slot table with one passphrase slot wrapping a fresh VK. */
 int vault_slots_create(struct vault_slots *s,
 		       const uint8_t core[VAULT_CORE_SIZE], const uint8_t *pass,
@@ -64,14 +76,30 @@ int vault_slots_create(struct vault_slots *s,
 		       struct vault_keys **keys) IDW_WUR;
 
 /*
- * Pick the area (valid checksum, higher generation, A on a tie), unwrap VK
- * with the passphrase and check commitment and MAC.  why gets a failure,
- * or on success a note that the other area was damaged.
+ * The area to read, decided before any key is known: a valid checksum,
+ * the higher generation, A on a tie.  *t and *tlen: its table, checked
+ * (vault_table_check); *cur its index; *other_ok whether the other area
+ * passed its checksum.  No key: nothing here is authenticated yet.
+ */
+int vault_area_table(const uint8_t core[VAULT_CORE_SIZE],
+		     const uint8_t areas[2 * VAULT_AREA_SIZE], int *cur,
+		     bool *other_ok, const uint8_t **t, uint32_t *tlen,
+		     char *why, size_t wl) IDW_WUR;
+
+/* idw_vault_slots on an image of the header and areas (no key). */
+int vault_slots_list(const uint8_t core[VAULT_CORE_SIZE],
+		     const uint8_t areas[2 * VAULT_AREA_SIZE],
+		     struct idw_slot_info *out, size_t max, size_t *n) IDW_WUR;
+
+/*
+ * Pick the area (vault_area_table), unwrap VK with cred and check
+ * commitment and MAC.  why gets a failure, or on success a note that the
+ * other area was damaged.
  */
 int vault_slots_open(struct vault_slots *s, const uint8_t core[VAULT_CORE_SIZE],
 		     const uint8_t areas[2 * VAULT_AREA_SIZE],
-		     const uint8_t *pass, size_t passlen,
-		     struct vault_keys **keys, char *why, size_t wl) IDW_WUR;
+		     const struct vault_cred *cred, struct vault_keys **keys,
+		     char *why, size_t wl) IDW_WUR;
 
 /* One area image for s->table at s->gen, MAC'd under k. */
 void vault_area_build(const struct vault_slots *s, const struct vault_keys *k,

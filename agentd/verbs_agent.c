@@ -214,10 +214,51 @@ static int kdf_level(const char *s, enum idw_kdf_level *k)
 	return 0;
 }
 
+/*
+ * The person-proof key a new vault is to keep, when the request brings
+ * one (docs/protocol.md "Person proof").  Its cost is the passphrase
+ * slot's or more, so the proof is no cheaper to guess than the slot.
+ */
+static int init_proof_key(const cJSON *req, enum idw_kdf_level kdf,
+			  struct proof_key *k, bool *have, char *why,
+			  size_t whylen)
+{
+	static const struct {
+		unsigned long long ops;
+		size_t mem;
+	} slot_cost[] = {
+		[IDW_KDF_INTERACTIVE] = {crypto_pwhash_OPSLIMIT_INTERACTIVE,
+					 crypto_pwhash_MEMLIMIT_INTERACTIVE},
+		[IDW_KDF_MODERATE] = {crypto_pwhash_OPSLIMIT_MODERATE,
+				      crypto_pwhash_MEMLIMIT_MODERATE},
+		[IDW_KDF_SENSITIVE] = {crypto_pwhash_OPSLIMIT_SENSITIVE,
+				       crypto_pwhash_MEMLIMIT_SENSITIVE},
+	};
+	const cJSON *o = cJSON_GetObjectItemCaseSensitive(req, "proof_key");
+	int r;
+
+	*have = o != NULL;
+	if (o == NULL)
+		return 0;
+	if ((r = proof_key_from_json(o, k, why, whylen)) != 0)
+		return r;
+	if ((unsigned)kdf < sizeof(slot_cost) / sizeof(slot_cost[0]) &&
+	    (k->opslimit < slot_cost[kdf].ops ||
+	     k->memlimit < slot_cost[kdf].mem)) {
+		snprintf(why, whylen,
+			 "proof_key's opslimit and memlimit must be at least "
+			 "those of the chosen kdf");
+		return IDW_EINVAL;
+	}
+	return 0;
+}
+
 int verb_init(struct agent *a, struct peer *p, const struct verb_args *in,
 	      struct reply *rep)
 {
 	enum idw_kdf_level kdf;
+	struct proof_key pk;
+	bool have_pk;
 	char hex[33], why[300];
 	cJSON *o;
 	int r;
@@ -233,12 +274,19 @@ int verb_init(struct agent *a, struct peer *p, const struct verb_args *in,
 	if (!in->has_secret || in->secret_len < 8)
 		return reply_error(rep, IDW_EUSAGE,
 				   "the passphrase must be at least 8 bytes");
+	if (init_proof_key(in->req, kdf, &pk, &have_pk, why, sizeof(why)) != 0)
+		return reply_error(rep, IDW_EUSAGE, "%s", why);
 	if ((r = idw_shield_init()) != 0)
 		return reply_error(rep, r, "cannot set up memory");
 	if ((r = idw_vault_init(a->vault, in->secret, in->secret_len, kdf)) !=
 	    0)
 		return reply_error(rep, r, "creating %s failed: %s",
 				   a->vault_path, idw_strerror(r));
+	if (have_pk && (r = proof_key_store(a, &pk)) != 0) {
+		agent_lock(a);
+		return reply_error(rep, r,
+				   "storing the person-proof key failed");
+	}
 	if ((r = audit_key_create(a)) != 0 ||
 	    (r = audit_key_load(a, why, sizeof(why))) != 0) {
 		agent_lock(a);

@@ -11,6 +11,7 @@
 
 #include "client/cli.h"
 #include "client/cli_input.h"
+#include "client/cli_proof.h"
 #include "common/idwtime.h"
 #include "common/jsonu.h"
 #include "common/paths.h"
@@ -50,7 +51,7 @@ int cli_init(const struct cli_args *a)
 	struct idw_buf pass;
 	struct idwc *c = NULL;
 	char why[256], *vid;
-	cJSON *req = NULL;
+	cJSON *req = NULL, *pk = NULL;
 	int rc;
 
 	if (kdf == NULL)
@@ -83,8 +84,12 @@ int cli_init(const struct cli_args *a)
 		rc = CLI_EXIT_ERR;
 		goto out;
 	}
+	/* The same bytes make the key that will prove a person is present. */
 	req = cli_request("init");
-	if (req == NULL || cJSON_AddStringToObject(req, "kdf", kdf) == NULL) {
+	if (req == NULL || cJSON_AddStringToObject(req, "kdf", kdf) == NULL ||
+	    (pk = cli_proof_key(pass.d, pass.len, kdf)) == NULL ||
+	    !cJSON_AddItemToObject(req, "proof_key", pk)) {
+		cJSON_Delete(pk);
 		cli_warn(idw_strerror(IDW_ENOMEM));
 		rc = CLI_EXIT_ERR;
 		goto out;

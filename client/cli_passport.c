@@ -8,6 +8,7 @@
 
 #include "client/cli.h"
 #include "client/cli_input.h"
+#include "client/cli_proof.h"
 #include "common/idwtime.h"
 #include "common/jsonu.h"
 
@@ -17,10 +18,11 @@
 #define CLI_LIST_MAX_PAGES 1000
 
 static const char *const cred_types[] = {
-    "api-key",	   "oauth-token",	"password", "ssh-key",
-    "certificate", "connection-string", "other",    NULL};
-static const char *const visa_types[] = {
-    "access", "privilege", "data", "compliance", "ecosystem", "custom", NULL};
+	"api-key",     "oauth-token",	    "password", "ssh-key",
+	"certificate", "connection-string", "other",	NULL};
+static const char *const visa_types[] = {"access",     "privilege", "data",
+					 "compliance", "ecosystem", "custom",
+					 NULL};
 static const char *const tiers[] = {"standard", "sensitive", "critical", NULL};
 static const char *const statuses[] = {"active",  "expiring",  "expired",
 				       "revoked", "suspended", NULL};
@@ -266,7 +268,7 @@ static int list_pages(struct idwc *c, const struct cli_args *a, cJSON *all)
 		    !add_str(req, "status", cli_arg_value(a, "status")) ||
 		    !add_str(req, "platform", cli_arg_value(a, "platform")) ||
 		    cJSON_AddNumberToObject(req, "limit", CLI_LIST_PAGE) ==
-			NULL ||
+			    NULL ||
 		    (cursor != NULL &&
 		     !cJSON_AddItemToObject(req, "cursor", cursor))) {
 			cli_warn(idw_strerror(IDW_ENOMEM));
@@ -283,15 +285,16 @@ static int list_pages(struct idwc *c, const struct cli_args *a, cJSON *all)
 			break;
 		}
 		while (page->child != NULL)
-			cJSON_AddItemToArray(
-			    all, cJSON_DetachItemViaPointer(page, page->child));
-		next =
-		    cJSON_GetObjectItemCaseSensitive(rep.json, "next_cursor");
+			cJSON_AddItemToArray(all, cJSON_DetachItemViaPointer(
+							  page, page->child));
+		next = cJSON_GetObjectItemCaseSensitive(rep.json,
+							"next_cursor");
 		if (next == NULL || cJSON_IsNull(next))
 			break;
 		if (cJSON_Compare(
-			next, cJSON_GetObjectItemCaseSensitive(req, "cursor"),
-			true)) {
+			    next,
+			    cJSON_GetObjectItemCaseSensitive(req, "cursor"),
+			    true)) {
 			cli_warn("the agent repeated a list cursor");
 			rc = CLI_EXIT_ERR;
 			break;
@@ -357,7 +360,7 @@ static cJSON *id_request(const char *verb, const struct cli_args *a)
 static const cJSON *reply_passport(const struct idwc_reply *rep)
 {
 	const cJSON *p =
-	    cJSON_GetObjectItemCaseSensitive(rep->json, "passport");
+		cJSON_GetObjectItemCaseSensitive(rep->json, "passport");
 
 	return cJSON_IsObject(p) ? p : NULL;
 }
@@ -417,9 +420,32 @@ out:
 	return rc;
 }
 
+/* Connect and send with person proof (the verbs that widen access). */
+static int proven(cJSON *req, const struct cli_args *a, struct idwc_reply *rep)
+{
+	struct idwc *c = NULL;
+	int rc;
+
+	memset(rep, 0, sizeof(*rep));
+	if (req == NULL) {
+		cli_warn(idw_strerror(IDW_ENOMEM));
+		return CLI_EXIT_ERR;
+	}
+	if ((rc = cli_connect(CLI_CONN_AUTOSTART, NULL, &c)) != 0) {
+		cJSON_Delete(req);
+		return idw_err_exit(rc);
+	}
+	rc = cli_call_proven(
+		c, req, NULL,
+		cli_arg_set(a, "passphrase-stdin") ? CLI_PROOF_STDIN : 0, rep);
+	idwc_close(c);
+	cJSON_Delete(req);
+	return rc;
+}
+
 /* revoke, suspend, resume: one id, maybe a reason, a new status. */
 static int change_status(const char *verb, const struct cli_args *a,
-			 bool need_reason)
+			 bool need_reason, bool proof)
 {
 	const char *reason = cli_arg_value(a, "reason");
 	struct idwc_reply rep = {0};
@@ -435,7 +461,9 @@ static int change_status(const char *verb, const struct cli_args *a,
 		cJSON_Delete(req);
 		req = NULL;
 	}
-	if ((rc = cli_simple(CLI_CONN_AUTOSTART, req, NULL, &rep)) != 0)
+	rc = proof ? proven(req, a, &rep)
+		   : cli_simple(CLI_CONN_AUTOSTART, req, NULL, &rep);
+	if (rc != 0)
 		goto out;
 	p = reply_passport(&rep);
 	id = cli_display(p ? idw_json_str(p, "id") : cli_arg_pos(a, 0));
@@ -451,15 +479,15 @@ out:
 
 int cli_revoke(const struct cli_args *a)
 {
-	return change_status("revoke", a, true);
+	return change_status("revoke", a, true, false);
 }
 
 int cli_suspend(const struct cli_args *a)
 {
-	return change_status("suspend", a, false);
+	return change_status("suspend", a, false, false);
 }
 
 int cli_resume(const struct cli_args *a)
 {
-	return change_status("resume", a, false);
+	return change_status("resume", a, false, true);
 }

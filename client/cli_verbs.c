@@ -10,115 +10,124 @@ static const struct cli_opt no_opts[] = {{NULL, CLI_OPT_FLAG}};
 static const struct cli_opt json_opts[] = {{"json", CLI_OPT_FLAG},
 					   {NULL, CLI_OPT_FLAG}};
 static const struct cli_opt init_opts[] = {
-    {"kdf", CLI_OPT_VALUE},
-    {"passphrase-stdin", CLI_OPT_FLAG},
-    {NULL, CLI_OPT_FLAG},
+	{"kdf", CLI_OPT_VALUE},
+	{"passphrase-stdin", CLI_OPT_FLAG},
+	{NULL, CLI_OPT_FLAG},
 };
 static const struct cli_opt unlock_opts[] = {
-    {"passphrase-stdin", CLI_OPT_FLAG},
-    {NULL, CLI_OPT_FLAG},
+	{"passphrase-stdin", CLI_OPT_FLAG},
+	{NULL, CLI_OPT_FLAG},
 };
 static const struct cli_opt create_opts[] = {
-    {"name", CLI_OPT_VALUE},	   {"type", CLI_OPT_VALUE},
-    {"platform", CLI_OPT_LIST},	   {"visa", CLI_OPT_VALUE},
-    {"scope", CLI_OPT_LIST},	   {"owner", CLI_OPT_VALUE},
-    {"no-owner", CLI_OPT_FLAG},	   {"agent", CLI_OPT_VALUE},
-    {"valid-days", CLI_OPT_VALUE}, {"valid-until", CLI_OPT_VALUE},
-    {"path", CLI_OPT_VALUE},	   {"tag", CLI_OPT_LIST},
-    {"notes", CLI_OPT_VALUE},	   {"tier", CLI_OPT_VALUE},
-    {NULL, CLI_OPT_FLAG},
+	{"name", CLI_OPT_VALUE},       {"type", CLI_OPT_VALUE},
+	{"platform", CLI_OPT_LIST},    {"visa", CLI_OPT_VALUE},
+	{"scope", CLI_OPT_LIST},       {"owner", CLI_OPT_VALUE},
+	{"no-owner", CLI_OPT_FLAG},    {"agent", CLI_OPT_VALUE},
+	{"valid-days", CLI_OPT_VALUE}, {"valid-until", CLI_OPT_VALUE},
+	{"path", CLI_OPT_VALUE},       {"tag", CLI_OPT_LIST},
+	{"notes", CLI_OPT_VALUE},      {"tier", CLI_OPT_VALUE},
+	{NULL, CLI_OPT_FLAG},
 };
 static const struct cli_opt list_opts[] = {
-    {"status", CLI_OPT_VALUE},
-    {"platform", CLI_OPT_VALUE},
-    {"json", CLI_OPT_FLAG},
-    {NULL, CLI_OPT_FLAG},
+	{"status", CLI_OPT_VALUE},
+	{"platform", CLI_OPT_VALUE},
+	{"json", CLI_OPT_FLAG},
+	{NULL, CLI_OPT_FLAG},
 };
 static const struct cli_opt get_opts[] = {{"purpose", CLI_OPT_VALUE},
 					  {NULL, CLI_OPT_FLAG}};
 static const struct cli_opt reason_opts[] = {{"reason", CLI_OPT_VALUE},
 					     {NULL, CLI_OPT_FLAG}};
+/* Verbs that take person proof. */
+static const struct cli_opt proof_opts[] = {{"passphrase-stdin", CLI_OPT_FLAG},
+					    {NULL, CLI_OPT_FLAG}};
 
 static const struct cli_verb agent_verbs[] = {
-    {"start", cli_agent_start, no_opts, 0, 0, "agent start",
-     "Start the agent of this vault if none runs (unlocking it) and\n"
-     "print its pid.",
-     0, NULL},
-    {"stop", cli_agent_stop, no_opts, 0, 0, "agent stop",
-     "Stop the agent of this vault; it wipes its secrets and exits.\n"
-     "Succeeds quietly when no agent runs.",
-     0, NULL},
-    {"status", cli_agent_status, json_opts, 0, 0, "agent status [--json]",
-     "Show the agent of this vault: pid, lock state, unlock source,\n"
-     "clients, idle timeout.  Exits 1 when no agent is running.",
-     0, NULL},
-    {"restart", cli_agent_restart, no_opts, 0, 0, "agent restart",
-     "Stop the agent of this vault, then start it again.", 0, NULL},
-    {NULL, NULL, NULL, 0, 0, NULL, NULL, 0, NULL},
+	{"start", cli_agent_start, no_opts, 0, 0, "agent start",
+	 "Start the agent of this vault if none runs (unlocking it) and\n"
+	 "print its pid.",
+	 0, NULL},
+	{"stop", cli_agent_stop, no_opts, 0, 0, "agent stop",
+	 "Stop the agent of this vault; it wipes its secrets and exits.\n"
+	 "Succeeds quietly when no agent runs.",
+	 0, NULL},
+	{"status", cli_agent_status, json_opts, 0, 0, "agent status [--json]",
+	 "Show the agent of this vault: pid, lock state, unlock source,\n"
+	 "clients, idle timeout.  Exits 1 when no agent is running.",
+	 0, NULL},
+	{"restart", cli_agent_restart, no_opts, 0, 0, "agent restart",
+	 "Stop the agent of this vault, then start it again.", 0, NULL},
+	{NULL, NULL, NULL, 0, 0, NULL, NULL, 0, NULL},
 };
 
 const struct cli_verb cli_verbs[] = {
-    {"init", cli_init, init_opts, 0, 0,
-     "init [--kdf interactive|moderate|sensitive] [--passphrase-stdin]",
-     "Create the vault of this home.  The new passphrase comes from\n"
-     "IDW_PASSPHRASE, else the first line of stdin with\n"
-     "--passphrase-stdin, else it is typed twice on the terminal; at\n"
-     "least 8 bytes.  --kdf sets the cost of deriving the key from it\n"
-     "(default moderate).",
-     0, NULL},
-    {"create", cli_create, create_opts, 0, 0,
-     "create --name NAME --type TYPE [--platform P]... [--visa TYPE]\n"
-     "           [--scope S]... [--owner PERSON | --no-owner]\n"
-     "           [--agent PRINCIPAL] [--valid-days N | --valid-until "
-     "YYYY-MM-DD]\n"
-     "           [--path PATH] [--tag T]... [--notes TEXT]\n"
-     "           [--tier standard|sensitive|critical]",
-     "Store a credential as a new passport and print its id.  The value\n"
-     "is read from stdin to its end (one trailing newline removed), or\n"
-     "asked for without echo when stdin is a terminal; never from an\n"
-     "argument.  TYPE: api-key, oauth-token, password, ssh-key,\n"
-     "certificate, connection-string, other.  Visa types: access,\n"
-     "privilege, data, compliance, ecosystem, custom.  The owner is you\n"
-     "unless told otherwise; validity is 90 days from now unless told\n"
-     "otherwise.  Repeated options and comma lists both work:\n"
-     "--platform a --platform b,c.",
-     0, NULL},
-    {"list", cli_list, list_opts, 0, 0,
-     "list [--status S] [--platform P] [--json]",
-     "List passports (metadata only).  S: active, expiring, expired,\n"
-     "revoked, suspended.  --json prints {\"passports\": [...]}.",
-     0, NULL},
-    {"show", cli_show, json_opts, 1, 1, "show ID [--json]",
-     "Show one passport's metadata.  Never the value.", 0, NULL},
-    {"get", cli_get, get_opts, 1, 1, "get ID --purpose TEXT",
-     "Print the value of a passport alone, followed by a newline.  The\n"
-     "purpose is required and recorded in the audit log.  Exits 3 when\n"
-     "the passport is revoked, suspended or expired.",
-     0, NULL},
-    {"revoke", cli_revoke, reason_opts, 1, 1, "revoke ID --reason TEXT",
-     "Revoke a passport for good.", 0, NULL},
-    {"suspend", cli_suspend, reason_opts, 1, 1, "suspend ID [--reason TEXT]",
-     "Suspend a passport until 'idw resume'.", 0, NULL},
-    {"resume", cli_resume, no_opts, 1, 1, "resume ID",
-     "Resume a suspended passport.", 0, NULL},
-    {"lock", cli_lock, no_opts, 0, 0, "lock",
-     "Make the agent wipe its keys and secrets; it keeps running, locked,\n"
-     "until 'idw unlock'.",
-     0, NULL},
-    {"unlock", cli_unlock, unlock_opts, 0, 0, "unlock [--passphrase-stdin]",
-     "Unlock the agent (starting it if none runs).  The passphrase comes\n"
-     "from IDW_PASSPHRASE, else the first line of stdin with\n"
-     "--passphrase-stdin, else it is asked for on the terminal.",
-     0, NULL},
-    {"agent", NULL, NULL, 0, 0, "agent start|stop|status|restart",
-     "Manage the agent of this vault.", CLI_VERB_GROUP, agent_verbs},
-    {NULL, NULL, NULL, 0, 0, NULL, NULL, 0, NULL},
+	{"init", cli_init, init_opts, 0, 0,
+	 "init [--kdf interactive|moderate|sensitive] [--passphrase-stdin]",
+	 "Create the vault of this home.  The new passphrase comes from\n"
+	 "IDW_PASSPHRASE, else the first line of stdin with\n"
+	 "--passphrase-stdin, else it is typed twice on the terminal; at\n"
+	 "least 8 bytes.  --kdf sets the cost of deriving the key from it\n"
+	 "(default moderate).",
+	 0, NULL},
+	{"create", cli_create, create_opts, 0, 0,
+	 "create --name NAME --type TYPE [--platform P]... [--visa TYPE]\n"
+	 "           [--scope S]... [--owner PERSON | --no-owner]\n"
+	 "           [--agent PRINCIPAL] [--valid-days N | --valid-until "
+	 "YYYY-MM-DD]\n"
+	 "           [--path PATH] [--tag T]... [--notes TEXT]\n"
+	 "           [--tier standard|sensitive|critical]",
+	 "Store a credential as a new passport and print its id.  The value\n"
+	 "is read from stdin to its end (one trailing newline removed), or\n"
+	 "asked for without echo when stdin is a terminal; never from an\n"
+	 "argument.  TYPE: api-key, oauth-token, password, ssh-key,\n"
+	 "certificate, connection-string, other.  Visa types: access,\n"
+	 "privilege, data, compliance, ecosystem, custom.  The owner is you\n"
+	 "unless told otherwise; validity is 90 days from now unless told\n"
+	 "otherwise.  Repeated options and comma lists both work:\n"
+	 "--platform a --platform b,c.",
+	 0, NULL},
+	{"list", cli_list, list_opts, 0, 0,
+	 "list [--status S] [--platform P] [--json]",
+	 "List passports (metadata only).  S: active, expiring, expired,\n"
+	 "revoked, suspended.  --json prints {\"passports\": [...]}.",
+	 0, NULL},
+	{"show", cli_show, json_opts, 1, 1, "show ID [--json]",
+	 "Show one passport's metadata.  Never the value.", 0, NULL},
+	{"get", cli_get, get_opts, 1, 1, "get ID --purpose TEXT",
+	 "Print the value of a passport alone, followed by a newline.  The\n"
+	 "purpose is required and recorded in the audit log.  Exits 3 when\n"
+	 "the passport is revoked, suspended or expired.",
+	 0, NULL},
+	{"revoke", cli_revoke, reason_opts, 1, 1, "revoke ID --reason TEXT",
+	 "Revoke a passport for good.", 0, NULL},
+	{"suspend", cli_suspend, reason_opts, 1, 1,
+	 "suspend ID [--reason TEXT]", "Suspend a passport until 'idw resume'.",
+	 0, NULL},
+	{"resume", cli_resume, proof_opts, 1, 1,
+	 "resume ID [--passphrase-stdin]",
+	 "Resume a suspended passport.  This widens access again, so it takes\n"
+	 "person proof: the passphrase is asked for on the terminal, or read\n"
+	 "from the first line of stdin with --passphrase-stdin; never taken\n"
+	 "from IDW_PASSPHRASE.  Exits 6 when the proof fails.",
+	 0, NULL},
+	{"lock", cli_lock, no_opts, 0, 0, "lock",
+	 "Make the agent wipe its keys and secrets; it keeps running, locked,\n"
+	 "until 'idw unlock'.",
+	 0, NULL},
+	{"unlock", cli_unlock, unlock_opts, 0, 0, "unlock [--passphrase-stdin]",
+	 "Unlock the agent (starting it if none runs).  The passphrase comes\n"
+	 "from IDW_PASSPHRASE, else the first line of stdin with\n"
+	 "--passphrase-stdin, else it is asked for on the terminal.",
+	 0, NULL},
+	{"agent", NULL, NULL, 0, 0, "agent start|stop|status|restart",
+	 "Manage the agent of this vault.", CLI_VERB_GROUP, agent_verbs},
+	{NULL, NULL, NULL, 0, 0, NULL, NULL, 0, NULL},
 };
 
 static const char exit_help[] =
-    "Exit status: 0 ok, 1 error, 2 usage, 3 denied by policy, 4 approval\n"
-    "pending, 5 unlock failed or locked, 6 person proof failed.\n"
-    "IDW_HOME chooses the vault, IDW_SOCKET the agent's socket.\n";
+	"Exit status: 0 ok, 1 error, 2 usage, 3 denied by policy, 4 approval\n"
+	"pending, 5 unlock failed or locked, 6 person proof failed.\n"
+	"IDW_HOME chooses the vault, IDW_SOCKET the agent's socket.\n";
 
 static void print_usage(FILE *f)
 {

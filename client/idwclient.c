@@ -402,7 +402,8 @@ static int autostart(const struct idwc_opts *o, char *why, size_t whylen,
 			_exit(127);
 		if (fork() != 0)
 			_exit(0);
-		nul = open("/dev/null", O_RDWR);
+		/* Close-on-exec: only its dup2 copies reach the agent. */
+		nul = open("/dev/null", O_RDWR | O_CLOEXEC);
 		if (nul < 0 || dup2(nul, 0) < 0 || dup2(nul, 1) < 0 ||
 		    dup2(nul, 2) < 0 || dup2(st[1], 3) < 0)
 			_exit(127);

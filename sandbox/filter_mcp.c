@@ -40,6 +40,8 @@ const struct idw_sc_rule idw_sc_mcp[] = {
 	{"geteuid", IDW_SC_ALLOW},
 	{"rt_sigprocmask", IDW_SC_ALLOW},
 	{"rt_sigreturn", IDW_SC_ALLOW},
+	/* poll resumed after SIGSTOP/SIGCONT (job control, suspend, ptrace) */
+	{"restart_syscall", IDW_SC_ALLOW},
 	{"futex", IDW_SC_ALLOW},
 	{"exit", IDW_SC_ALLOW},
 	{"exit_group", IDW_SC_ALLOW},

@@ -2,9 +2,11 @@
 """The idw CLI end to end on throwaway vaults: init, create (value from
 stdin, repeated and comma options), list filters and --json, show without
 the value, get, revoke/suspend/resume, exit statuses (usage 2, denied 3,
-unlock failed or locked 5), a wrong passphrase and a missing vault at
-autostart, lock/unlock, agent start/stop/status/restart, and two homes
-whose agents never mix."""
+unlock failed or locked 5, person proof failed 6), a wrong passphrase and
+a missing vault at autostart, lock/unlock, agent start/stop/status/restart,
+two homes whose agents never mix, and person proof: resume takes the
+passphrase from the terminal or --passphrase-stdin, never IDW_PASSPHRASE,
+and a failed proof is answered late without holding up other clients."""
 import json
 import os
 import pty
@@ -19,6 +21,10 @@ import tempfile
 import time
 import traceback
 from datetime import datetime, timezone
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                "..", "lib"))
+import idwtest  # noqa: E402  (the wire protocol, spoken directly)
 
 PASS = "correct horse battery staple"
 ID_RE = re.compile(r"^pp_[0-9a-f]{16}\n$")
@@ -114,6 +120,11 @@ class Home:
     def get(self, pid, purpose="test", env=None):
         return self.idw("get", pid, "--purpose", purpose, env=env)
 
+    def resume(self, pid, passphrase=PASS):
+        """resume with person proof, the passphrase on stdin."""
+        return self.idw("resume", pid, "--passphrase-stdin",
+                        stdin=passphrase + "\n")
+
     def agent_pid(self):
         r = self.idw("agent", "status", "--json", env={"IDW_PASSPHRASE":
                                                         None})
@@ -198,6 +209,10 @@ def test_init_passphrase_stdin_and_rules():
         expect(h.idw("list", env={"IDW_PASSPHRASE": PASS}), 0)
         h.idw("agent", "stop")
         expect(h.idw("unlock", "--passphrase-stdin", stdin=PASS + "\n"), 0)
+        # the same first line made the person-proof key
+        pid = h.create("v", name="k")
+        expect(h.idw("suspend", pid), 0)
+        expect(h.resume(pid), 0)
         expect(h.idw("list"), 0)
 
 
@@ -366,7 +381,7 @@ def test_revoke_suspend_resume_and_denials():
         r = h.get(pid)
         expect(r, 3)
         assert r.stdout == "" and "suspend" in r.stderr, r
-        expect(h.idw("resume", pid), 0)
+        expect(h.resume(pid), 0)
         assert h.show(pid)["status"] == "active"
         assert h.get(pid).stdout == "live-value\n"
 
@@ -380,8 +395,8 @@ def test_revoke_suspend_resume_and_denials():
         r = h.get(pid)
         expect(r, 3)
         assert r.stdout == "" and "revoked" in r.stderr, r
-        # revocation is final
-        assert h.idw("resume", pid).returncode != 0
+        # revocation is final, proof or not
+        expect(h.resume(pid), 3, "revoked")
         expect(h.get(pid), 3)
         expect(h.idw("get", "pp_0000000000000000", "--purpose", "x"), 1)
 
@@ -643,6 +658,140 @@ def test_terminal_prompts_without_echo():
                             env=no_env)
         assert code == 0 and "typed-value" in out, (code, out)
         assert PASS not in out
+
+
+def test_resume_takes_person_proof():
+    with Home() as h:
+        pid = h.create("proof-value", name="k")
+        expect(h.idw("suspend", pid), 0)
+        # IDW_PASSPHRASE is set, but it unlocks; it proves no one is here.
+        # No terminal and no --passphrase-stdin: a clear refusal, at once.
+        t0 = time.monotonic()
+        r = h.idw("resume", pid, timeout=20)
+        expect(r, 6, "--passphrase-stdin")
+        assert "terminal" in r.stderr, r
+        assert time.monotonic() - t0 < 10, r
+        expect(h.idw("resume", pid, "--passphrase-stdin", stdin=""), 6,
+               "stdin")
+        assert h.show(pid)["status"] == "suspended"
+
+        # A wrong passphrase: exit 6, answered late, nothing changed.
+        t0 = time.monotonic()
+        r = h.resume(pid, "not the passphrase")
+        took = time.monotonic() - t0
+        expect(r, 6, "person proof failed")
+        assert took >= 0.25, took
+        assert r.stdout == "", r
+        assert h.show(pid)["status"] == "suspended"
+        assert h.get(pid).returncode == 3
+        # The correct one right after works, at once.
+        r = h.resume(pid)
+        expect(r, 0)
+        assert pid in r.stdout and "active" in r.stdout, r
+        assert h.show(pid)["status"] == "active"
+        assert h.get(pid).stdout == "proof-value\n"
+
+        # Two failures in a row: the second waits twice as long; a
+        # success resets the delay.
+        expect(h.idw("suspend", pid), 0)
+        expect(h.resume(pid, "wrong one"), 6)
+        t0 = time.monotonic()
+        expect(h.resume(pid, "wrong two"), 6)
+        assert time.monotonic() - t0 >= 0.5
+        expect(h.resume(pid), 0)
+        expect(h.idw("suspend", pid), 0)
+        expect(h.resume(pid, "wrong three"), 6)
+        expect(h.resume(pid), 0)
+        # The passphrase never shows.
+        for args in (("list", "--json"), ("show", pid, "--json")):
+            assert PASS not in h.idw(*args).stdout
+
+
+def test_failed_proof_is_held_without_stalling_others():
+    with Home() as h:
+        pid = h.create("v", name="k")
+        expect(h.idw("suspend", pid), 0)
+        a = idwtest.Conn(h.sock)
+        b = idwtest.Conn(h.sock)
+        try:
+            ch = a.call({"verb": "challenge", "for": "resume"})
+            assert ch["ok"] and len(ch["challenge"]) == 64, ch
+            assert "pk" not in ch, ch
+            for want in (0.25, 0.5):
+                t0 = time.monotonic()
+                a.s.sendall(idwtest.frame(idwtest.REQUEST, {
+                    "verb": "resume", "id": pid,
+                    "proof": {"challenge": ch["challenge"],
+                              "signature": "00" * 64}}, req_id=7))
+                # meanwhile everyone else is served at once
+                st = b.call({"verb": "status"})
+                assert st["ok"], st
+                assert time.monotonic() - t0 < want, "status was held"
+                ftype, rid, rep, _ = idwtest.read_frame(a.s)
+                took = time.monotonic() - t0
+                assert rid == 7 and rep["code"] == "proof_failed", rep
+                assert took >= want, (want, took)
+                # the challenge was used up by the failure
+                ch = a.call({"verb": "challenge", "for": "resume"})
+            # a client that hangs up while its answer is held harms no one
+            a.s.sendall(idwtest.frame(idwtest.REQUEST, {
+                "verb": "resume", "id": pid}, req_id=8))
+            time.sleep(0.1)
+            a.close()
+            assert b.call({"verb": "status"})["ok"]
+            # no proof at all: refused the same way
+            r = b.call({"verb": "resume", "id": pid})
+            assert r["code"] == "proof_failed", r
+        finally:
+            b.close()
+        assert h.show(pid)["status"] == "suspended"
+        expect(h.resume(pid), 0)
+
+
+def test_stop_drops_a_held_answer():
+    with Home() as h:
+        pid = h.create("v", name="k")
+        a = idwtest.Conn(h.sock)
+        b = idwtest.Conn(h.sock)
+
+        def bad_proof():
+            ch = a.call({"verb": "challenge", "for": "resume"})
+            a.s.sendall(idwtest.frame(idwtest.REQUEST, {
+                "verb": "resume", "id": pid,
+                "proof": {"challenge": ch["challenge"],
+                          "signature": "00" * 64}}, req_id=9))
+
+        try:
+            for _ in range(2):
+                bad_proof()
+                assert idwtest.read_frame(a.s)[2]["code"] == "proof_failed"
+            # the third answer is held for 1 s: stopping the agent ends
+            # the connection without it, and at once
+            bad_proof()
+            t0 = time.monotonic()
+            assert b.call({"verb": "stop"})["ok"]
+            try:
+                got = idwtest.read_frame(a.s)
+            except (ConnectionError, OSError):
+                got = None
+            assert got is None, got
+            assert time.monotonic() - t0 < 0.9
+        finally:
+            a.close()
+            b.close()
+
+
+def test_resume_asks_on_the_terminal():
+    with Home() as h:
+        pid = h.create("v", name="k")
+        expect(h.idw("suspend", pid), 0)
+        code, out = run_tty(h, ["resume", pid],
+                            [("Passphrase to confirm resume: ", "wrong!")])
+        assert code == 6 and "person proof failed" in out, (code, out)
+        code, out = run_tty(h, ["resume", pid],
+                            [("Passphrase to confirm resume: ", PASS)])
+        assert code == 0 and "active" in out, (code, out)
+        assert PASS not in out, out
 
 
 # ---------------------------------------------------------------------------

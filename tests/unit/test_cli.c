@@ -15,12 +15,14 @@
 #include "client/cli.h"
 #include "client/cli_args.h"
 #include "client/cli_input.h"
+#include "client/cli_proof.h"
+#include "common/jsonu.h"
 
 static const struct cli_opt opts[] = {
-    {"name", CLI_OPT_VALUE},
-    {"platform", CLI_OPT_LIST},
-    {"json", CLI_OPT_FLAG},
-    {NULL, CLI_OPT_FLAG},
+	{"name", CLI_OPT_VALUE},
+	{"platform", CLI_OPT_LIST},
+	{"json", CLI_OPT_FLAG},
+	{NULL, CLI_OPT_FLAG},
 };
 
 #define ARGC(v) ((int)(sizeof(v) / sizeof((v)[0])))
@@ -140,7 +142,8 @@ static void test_args_help_and_dashdash(void **state)
 			 IDW_EUSAGE);
 	cli_args_free(&a);
 	assert_int_equal(
-	    cli_args_parse(&a, opts, 1, 1, ARGC(help_first), help_first), 0);
+		cli_args_parse(&a, opts, 1, 1, ARGC(help_first), help_first),
+		0);
 	assert_true(a.help);
 	cli_args_free(&a);
 	assert_int_equal(cli_args_parse(&a, opts, 0, 2, ARGC(dd), dd), 0);
@@ -316,9 +319,9 @@ static void test_passphrase_sources(void **state)
 	(void)state;
 	setenv("IDW_PASSPHRASE", "from the environment", 1);
 	idw_buf_init(&b, CLI_PASS_MAX + 2, IDW_BUF_SECURE);
-	assert_int_equal(
-	    passphrase_from("stdin line\n", true, true, &b, why, sizeof(why)),
-	    0);
+	assert_int_equal(passphrase_from("stdin line\n", true, true, &b, why,
+					 sizeof(why)),
+			 0);
 	assert_int_equal(b.len, strlen("from the environment"));
 	idw_buf_free(&b);
 
@@ -334,13 +337,14 @@ static void test_passphrase_sources(void **state)
 	/* A new passphrase needs 8 bytes; an existing one any. */
 	idw_buf_init(&b, CLI_PASS_MAX + 2, IDW_BUF_SECURE);
 	assert_int_equal(
-	    passphrase_from("short\n", true, true, &b, why, sizeof(why)),
-	    IDW_EINVAL);
+		passphrase_from("short\n", true, true, &b, why, sizeof(why)),
+		IDW_EINVAL);
 	assert_non_null(strstr(why, "8 bytes"));
 	idw_buf_free(&b);
 	idw_buf_init(&b, CLI_PASS_MAX + 2, IDW_BUF_SECURE);
 	assert_int_equal(
-	    passphrase_from("short\n", true, false, &b, why, sizeof(why)), 0);
+		passphrase_from("short\n", true, false, &b, why, sizeof(why)),
+		0);
 	idw_buf_free(&b);
 
 	idw_buf_init(&b, CLI_PASS_MAX + 2, IDW_BUF_SECURE);
@@ -351,8 +355,8 @@ static void test_passphrase_sources(void **state)
 
 	idw_buf_init(&b, CLI_PASS_MAX + 2, IDW_BUF_SECURE);
 	assert_int_equal(
-	    passphrase_from("\n", true, false, &b, why, sizeof(why)),
-	    IDW_EINVAL);
+		passphrase_from("\n", true, false, &b, why, sizeof(why)),
+		IDW_EINVAL);
 	assert_non_null(strstr(why, "empty"));
 	idw_buf_free(&b);
 
@@ -425,6 +429,11 @@ static void test_run_usage(void **state)
 			 CLI_EXIT_USAGE);
 	assert_int_equal(RUN("idw", "list", "extra"), CLI_EXIT_USAGE);
 	assert_int_equal(RUN("idw", "init", "--kdf", "fast"), CLI_EXIT_USAGE);
+	assert_int_equal(RUN("idw", "resume"), CLI_EXIT_USAGE);
+	assert_int_equal(RUN("idw", "resume", "pp_0", "--passphrase"),
+			 CLI_EXIT_USAGE);
+	assert_int_equal(RUN("idw", "resume", "pp_0", "--passphrase-stdin=x"),
+			 CLI_EXIT_USAGE);
 	assert_int_equal(RUN("idw", "agent"), CLI_EXIT_USAGE);
 	assert_int_equal(RUN("idw", "agent", "reboot"), CLI_EXIT_USAGE);
 	assert_int_equal(RUN("idw", "agent", "status", "--verbose"),
@@ -475,6 +484,71 @@ static void check_table(const struct cli_verb *table)
 	}
 }
 
+/* The proof key of init: the slot's cost, a fresh salt, a usable key. */
+static void test_proof_key(void **state)
+{
+	static const uint8_t pass[] = "a passphrase of ours";
+	uint8_t pk[32], salt[16], vid[16], ch[32], sig[64], msg[256];
+	uint8_t hash[32];
+	const char *hs;
+	crypto_generichash_state st;
+	cJSON *a, *b, *req;
+	char *txt;
+	size_t got, n = 0;
+
+	(void)state;
+	a = cli_proof_key(pass, sizeof(pass) - 1, "interactive");
+	b = cli_proof_key(pass, sizeof(pass) - 1, "interactive");
+	assert_non_null(a);
+	assert_non_null(b);
+	assert_int_equal(cJSON_GetArraySize(a), 4);
+	assert_int_equal(idw_json_int(a, "opslimit", 0),
+			 crypto_pwhash_OPSLIMIT_INTERACTIVE);
+	assert_int_equal(idw_json_int(a, "memlimit", 0),
+			 crypto_pwhash_MEMLIMIT_INTERACTIVE);
+	assert_int_equal(strlen(idw_json_str(a, "pk")), 64);
+	hs = idw_json_str(a, "salt");
+	assert_int_equal(strlen(hs), 32);
+	/* Each vault gets its own salt, hence its own key. */
+	assert_string_not_equal(hs, idw_json_str(b, "salt"));
+	assert_string_not_equal(idw_json_str(a, "pk"), idw_json_str(b, "pk"));
+
+	/* What cli_proof_sign makes verifies under that key. */
+	assert_int_equal(sodium_hex2bin(pk, 32, idw_json_str(a, "pk"), 64, NULL,
+					&got, NULL),
+			 0);
+	assert_int_equal(sodium_hex2bin(salt, 16, hs, 32, NULL, &got, NULL), 0);
+	randombytes_buf(vid, sizeof(vid));
+	randombytes_buf(ch, sizeof(ch));
+	req = cJSON_Parse("{\"verb\":\"resume\",\"id\":\"pp_1\"}");
+	assert_int_equal(cli_proof_sign(pass, sizeof(pass) - 1, salt,
+					crypto_pwhash_OPSLIMIT_INTERACTIVE,
+					crypto_pwhash_MEMLIMIT_INTERACTIVE, vid,
+					ch, "resume", req, NULL, 0, sig),
+			 0);
+	txt = cJSON_PrintUnformatted(req);
+	crypto_generichash_init(&st, NULL, 0, 32);
+	crypto_generichash_update(&st, (const uint8_t *)txt, strlen(txt));
+	crypto_generichash_final(&st, hash, 32);
+	memcpy(msg, "idw-proof-v1", 13);
+	n = 13;
+	memcpy(msg + n, vid, 16);
+	n += 16;
+	memcpy(msg + n, ch, 32);
+	n += 32;
+	memcpy(msg + n, "resume", 7);
+	n += 7;
+	memcpy(msg + n, hash, 32);
+	n += 32;
+	assert_int_equal(crypto_sign_verify_detached(sig, msg, n, pk), 0);
+	msg[20] ^= 1;
+	assert_int_not_equal(crypto_sign_verify_detached(sig, msg, n, pk), 0);
+	cJSON_free(txt);
+	cJSON_Delete(req);
+	cJSON_Delete(a);
+	cJSON_Delete(b);
+}
+
 static void test_verb_table(void **state)
 {
 	(void)state;
@@ -486,19 +560,20 @@ static void test_verb_table(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_args_values_and_flags),
-	    cmocka_unit_test(test_args_lists),
-	    cmocka_unit_test(test_args_mistakes),
-	    cmocka_unit_test(test_args_too_many_items),
-	    cmocka_unit_test(test_args_help_and_dashdash),
-	    cmocka_unit_test(test_read_all_newlines),
-	    cmocka_unit_test(test_read_all_bounds),
-	    cmocka_unit_test(test_read_line),
-	    cmocka_unit_test(test_strip_newline),
-	    cmocka_unit_test(test_passphrase_sources),
-	    cmocka_unit_test(test_run_usage),
-	    cmocka_unit_test(test_run_help),
-	    cmocka_unit_test(test_verb_table),
+		cmocka_unit_test(test_args_values_and_flags),
+		cmocka_unit_test(test_args_lists),
+		cmocka_unit_test(test_args_mistakes),
+		cmocka_unit_test(test_args_too_many_items),
+		cmocka_unit_test(test_args_help_and_dashdash),
+		cmocka_unit_test(test_read_all_newlines),
+		cmocka_unit_test(test_read_all_bounds),
+		cmocka_unit_test(test_read_line),
+		cmocka_unit_test(test_strip_newline),
+		cmocka_unit_test(test_passphrase_sources),
+		cmocka_unit_test(test_run_usage),
+		cmocka_unit_test(test_run_help),
+		cmocka_unit_test(test_proof_key),
+		cmocka_unit_test(test_verb_table),
 	};
 
 	if (sodium_init() < 0)

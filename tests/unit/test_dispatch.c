@@ -641,6 +641,50 @@ static void test_get(void **state)
 	assert_non_null(idw_json_str(o, "audit_error"));
 }
 
+/*
+ * resume takes person proof (agentd/proof.c, tested in test_proof.c):
+ * give the vault a key from a fixed seed, ask for a challenge, sign.
+ */
+static cJSON *resume_proven(struct fx *f, const char *id)
+{
+	static const uint8_t seed[32] = {7};
+	uint8_t sk[64], hash[PROOF_HASH_LEN], msg[PROOF_MSG_MAX], sig[64];
+	char buf[200], hn[65], hs[129], *txt;
+	struct proof_key k;
+	cJSON *r, *p;
+	size_t n;
+
+	memset(&k, 0, sizeof(k));
+	crypto_sign_seed_keypair(k.pk, sk, seed);
+	if (store_find(&f->a.store, "config", PROOF_CONFIG_ID) == NULL) {
+		k.opslimit = crypto_pwhash_OPSLIMIT_MIN;
+		k.memlimit = crypto_pwhash_MEMLIMIT_MIN;
+		assert_int_equal(proof_key_store(&f->a, &k), 0);
+	}
+	f->a.proof.open_ms = 0; /* no earlier failure holds the gate */
+	req(f, "{\"verb\":\"challenge\",\"for\":\"resume\"}");
+	expect_code(f, "ok");
+	snprintf(buf, sizeof(buf), "{\"verb\":\"resume\",\"id\":\"%s\"}",
+		 id);
+	r = cJSON_Parse(buf);
+	assert_non_null(r);
+	assert_int_equal(proof_request_hash(r, NULL, 0, hash), 0);
+	n = proof_message(msg, idw_vault_id(f->a.vault), f->p.challenge.nonce,
+			  "resume", hash);
+	crypto_sign_detached(sig, NULL, msg, n, sk);
+	sodium_memzero(sk, sizeof(sk));
+	sodium_bin2hex(hn, sizeof(hn), f->p.challenge.nonce, 32);
+	sodium_bin2hex(hs, sizeof(hs), sig, sizeof(sig));
+	p = cJSON_AddObjectToObject(r, "proof");
+	cJSON_AddStringToObject(p, "challenge", hn);
+	cJSON_AddStringToObject(p, "signature", hs);
+	txt = cJSON_PrintUnformatted(r);
+	cJSON_Delete(r);
+	req(f, txt);
+	cJSON_free(txt);
+	return f->rep.json;
+}
+
 static void test_revoke_suspend_resume(void **state)
 {
 	struct fx *f = *state;
@@ -663,8 +707,12 @@ static void test_revoke_suspend_resume(void **state)
 	reqf(f, "{\"verb\":\"suspend\",\"id\":\"%s\",\"reason\":\"again\"}",
 	     id);
 	expect_code(f, "ok");
-	/* Resume: back to active, the value kept. */
-	o = reqf(f, "{\"verb\":\"resume\",\"id\":\"%s\"}", id);
+	/* Resume without person proof: refused, nothing changes. */
+	reqf(f, "{\"verb\":\"resume\",\"id\":\"%s\"}", id);
+	expect_code(f, "proof_failed");
+	assert_string_equal(passport_status_of(f, id), "suspended");
+	/* With it: back to active, the value kept. */
+	o = resume_proven(f, id);
 	expect_code(f, "ok");
 	pp = cJSON_GetObjectItem(o, "passport");
 	assert_string_equal(idw_json_str(pp, "status"), "active");
@@ -672,7 +720,7 @@ static void test_revoke_suspend_resume(void **state)
 	reqf(f, "{\"verb\":\"get\",\"id\":\"%s\",\"purpose\":\"p\"}", id);
 	expect_code(f, "ok");
 	assert_memory_equal(f->rep.secret, VALUE, strlen(VALUE));
-	reqf(f, "{\"verb\":\"resume\",\"id\":\"%s\"}", id);
+	resume_proven(f, id);
 	expect_code(f, "ok");
 
 	/* Revoke: a reason is required; final. */
@@ -689,7 +737,7 @@ static void test_revoke_suspend_resume(void **state)
 	    "leaked");
 	reqf(f, "{\"verb\":\"revoke\",\"id\":\"%s\",\"reason\":\"twice\"}", id);
 	expect_code(f, "exists");
-	reqf(f, "{\"verb\":\"resume\",\"id\":\"%s\"}", id);
+	resume_proven(f, id);
 	expect_code(f, "denied");
 	reqf(f, "{\"verb\":\"suspend\",\"id\":\"%s\"}", id);
 	expect_code(f, "exists");

@@ -31,6 +31,8 @@
 #define PASS ((const uint8_t *)"correct horse battery")
 #define PASSLEN (sizeof("correct horse battery") - 1)
 #define FUZZ_PASS "fuzz-passphrase-0" /* as in tests/fuzz/fuzz_vault.c */
+#define FUZZ_TOKEN_BASE 0xa0		   /* ditto */
+#define FUZZ_KEYCHAIN_BASE 0x40
 #define REC_HDR 36
 #define AREA(i) VAULT_AREA_OFF(i)
 
@@ -1080,6 +1082,1118 @@ static void test_doc_layout_and_unknown_rows(void **state)
 	free(g);
 }
 
+/*
+ * Key slots (docs/vault-format.md, "Rows").  A token's id is the first 12
+ * hex digits of BLAKE2b-256 of its secret, as the agent makes them.
+ */
+struct tok {
+	uint8_t secret[32];
+	char id[13];
+};
+
+static void tok_make(struct tok *t)
+{
+	uint8_t h[32];
+
+	randombytes_buf(t->secret, sizeof(t->secret));
+	crypto_generichash(h, sizeof(h), t->secret, sizeof(t->secret), NULL,
+			   0);
+	sodium_bin2hex(t->id, sizeof(t->id), h, 6);
+}
+
+static struct idw_slot_info tok_meta(const struct tok *t, uint8_t type,
+				     const char *label, int64_t created)
+{
+	struct idw_slot_info m;
+
+	memset(&m, 0, sizeof(m));
+	m.type = type;
+	snprintf(m.id, sizeof(m.id), "%s", t->id);
+	snprintf(m.label, sizeof(m.label), "%s", label);
+	snprintf(m.principal, sizeof(m.principal), "token:%s", t->id);
+	m.created = created;
+	m.expires = created + 3600;
+	return m;
+}
+
+static struct idw_vault *open_unlocked(const char *path)
+{
+	struct idw_vault_report rep;
+	struct idw_vault *v;
+
+	assert_int_equal(idw_vault_open(path, &v), 0);
+	assert_int_equal(idw_vault_unlock(v, PASS, PASSLEN, NULL, NULL, &rep),
+			 0);
+	return v;
+}
+
+/* Open, unlock with a key slot into g, close. */
+static int reopen_key(const char *path, uint8_t type, const char *id,
+		      const uint8_t *key, struct got *g,
+		      struct idw_vault_report *rep)
+{
+	struct idw_vault *v;
+	int rc;
+
+	got_reset(g);
+	memset(rep, 0, sizeof(*rep));
+	if ((rc = idw_vault_open(path, &v)) != 0)
+		return rc;
+	rc = idw_vault_unlock_key(v, type, id, key, collect, g, rep);
+	assert_int_equal(idw_vault_unlocked(v), rc == 0);
+	idw_vault_close(v);
+	return rc;
+}
+
+static const struct idw_slot_info *
+slot_find(const struct idw_slot_info *s, size_t n, uint8_t type, const char *id)
+{
+	for (size_t i = 0; i < n; i++)
+		if (s[i].type == type && strcmp(s[i].id, id) == 0)
+			return &s[i];
+	return NULL;
+}
+
+/* Number of rows of type (and id, unless NULL) in the table of area i. */
+static size_t rows_in_area(const uint8_t *img, int i, uint8_t type,
+			   const char *id)
+{
+	const uint8_t *a = img + AREA(i), *p = a + VAULT_AREA_TABLE;
+	const uint8_t *end = p + idw_le32_get(a + VAULT_AREA_TLEN);
+	size_t n = 0;
+
+	while (p < end) {
+		size_t ml = idw_le16_get(p + 2 + p[1]);
+		size_t wl = idw_le16_get(p + 2 + p[1] + 2 + ml);
+
+		if (p[0] == type &&
+		    (id == NULL ||
+		     (p[1] == strlen(id) && memcmp(p + 2, id, p[1]) == 0)))
+			n++;
+		p += 2 + p[1] + 2 + ml + 2 + wl;
+	}
+	return n;
+}
+
+static void test_token_slot_unlock(void **state)
+{
+	struct fx *f = *state;
+	struct idw_vault_report rep;
+	struct idw_slot_info s[IDW_SLOT_MAX], m;
+	const struct idw_slot_info *hit;
+	struct idw_vault *v;
+	struct got *g = calloc(1, sizeof(*g));
+	struct tok t, other;
+	size_t n;
+
+	tok_make(&t);
+	tok_make(&other);
+	make_vault(f->path, PASS, PASSLEN, 3, NULL);
+	m = tok_meta(&t, IDW_SLOT_TOKEN, "ci runner", 1700000000);
+
+	/* locked: no change to the table */
+	assert_int_equal(idw_vault_open(f->path, &v), 0);
+	assert_int_equal(idw_vault_slot_add_key(v, &m, t.secret), IDW_ELOCKED);
+	assert_int_equal(idw_vault_slots(v, s, IDW_SLOT_MAX, &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(s[0].type, IDW_SLOT_PASSPHRASE);
+	assert_string_equal(s[0].id, "passphrase");
+	idw_vault_close(v);
+
+	v = open_unlocked(f->path);
+	/* malformed requests */
+	m.type = IDW_SLOT_VERIFIER;
+	assert_int_equal(idw_vault_slot_add_key(v, &m, t.secret), IDW_EINVAL);
+	m.type = IDW_SLOT_TOKEN;
+	m.pending = true;
+	assert_int_equal(idw_vault_slot_add_key(v, &m, t.secret), IDW_EINVAL);
+	m.pending = false;
+	m.label[3] = '\n';
+	assert_int_equal(idw_vault_slot_add_key(v, &m, t.secret), IDW_EINVAL);
+	m.label[3] = ' ';
+	m.id[0] = ' ';
+	assert_int_equal(idw_vault_slot_add_key(v, &m, t.secret), IDW_EINVAL);
+	m = tok_meta(&t, IDW_SLOT_TOKEN, "ci runner", 1700000000);
+	assert_int_equal(idw_vault_slot_add_key(v, &m, t.secret), 0);
+	assert_int_equal(append_series(v, 3, 1), 0);
+	idw_vault_close(v);
+
+	/* the table names the token while locked */
+	assert_int_equal(idw_vault_open(f->path, &v), 0);
+	assert_int_equal(idw_vault_slots(v, s, IDW_SLOT_MAX, &n), 0);
+	assert_int_equal(n, 2);
+	assert_int_equal(idw_vault_slots(v, s, 1, &n), IDW_ETOOBIG);
+	assert_int_equal(n, 2);
+	assert_int_equal(idw_vault_slots(v, s, IDW_SLOT_MAX, &n), 0);
+	hit = slot_find(s, n, IDW_SLOT_TOKEN, t.id);
+	assert_non_null(hit);
+	assert_string_equal(hit->label, "ci runner");
+	assert_memory_equal(hit->principal, "token:", 6);
+	assert_string_equal(hit->principal + 6, t.id);
+	assert_int_equal(hit->created, 1700000000);
+	assert_int_equal(hit->expires, 1700003600);
+	assert_int_equal(hit->revoked_at, 0);
+	assert_false(hit->pending);
+	/* a token that unlocks also identifies its principal */
+	assert_int_equal(idw_vault_verifier_check(v, t.id, t.secret), 0);
+	assert_int_equal(idw_vault_verifier_check(v, t.id, other.secret),
+			 IDW_EUNLOCK);
+	assert_int_equal(idw_vault_verifier_check(v, other.id, other.secret),
+			 IDW_ENOENT);
+	idw_vault_close(v);
+
+	/* the right key replays the same records */
+	assert_int_equal(reopen_key(f->path, IDW_SLOT_TOKEN, t.id, t.secret, g,
+				    &rep),
+			 0);
+	assert_true(got_is_series(g, 0, 4));
+	assert_int_equal(rep.records, 4);
+	assert_int_equal(reopen_key(f->path, IDW_SLOT_TOKEN, t.id, other.secret,
+				    g, &rep),
+			 IDW_EUNLOCK);
+	assert_int_equal(g->n, 0);
+	assert_non_null(strstr(rep.detail, t.id));
+	assert_int_equal(reopen_key(f->path, IDW_SLOT_TOKEN, other.id,
+				    other.secret, g, &rep),
+			 IDW_ENOENT);
+	assert_int_equal(reopen_key(f->path, IDW_SLOT_KEYCHAIN, t.id, t.secret,
+				    g, &rep),
+			 IDW_ENOENT);
+	assert_int_equal(reopen_key(f->path, IDW_SLOT_PASSPHRASE, "passphrase",
+				    t.secret, g, &rep),
+			 IDW_EINVAL);
+	/* the image parser agrees */
+	{
+		size_t len;
+		uint8_t *img = read_file(f->path, &len);
+
+		got_reset(g);
+		assert_int_equal(idw_vault_parse_image_key(
+				     img, len, IDW_SLOT_TOKEN, t.id, t.secret,
+				     collect, g, &rep),
+				 0);
+		assert_true(got_is_series(g, 0, 4));
+		assert_int_equal(idw_vault_parse_image_key(
+				     img, len, IDW_SLOT_TOKEN, t.id,
+				     other.secret, NULL, NULL, &rep),
+				 IDW_EUNLOCK);
+		free(img);
+	}
+
+	/* unlocked by the token, the vault appends and changes slots */
+	assert_int_equal(idw_vault_open(f->path, &v), 0);
+	assert_int_equal(idw_vault_unlock_key(v, IDW_SLOT_TOKEN, t.id, t.secret,
+					      NULL, NULL, &rep),
+			 0);
+	assert_int_equal(idw_vault_unlock_key(v, IDW_SLOT_TOKEN, t.id, t.secret,
+					      NULL, NULL, &rep),
+			 IDW_EINVAL);
+	assert_int_equal(append_series(v, 4, 1), 0);
+	m = tok_meta(&other, IDW_SLOT_TOKEN, "second", 1700000100);
+	assert_int_equal(idw_vault_slot_add_key(v, &m, other.secret), 0);
+	/* same (type, id): replaced, not added */
+	snprintf(m.label, sizeof(m.label), "second, renamed");
+	assert_int_equal(idw_vault_slot_add_key(v, &m, other.secret), 0);
+	assert_int_equal(idw_vault_slots(v, s, IDW_SLOT_MAX, &n), 0);
+	assert_int_equal(n, 3);
+	assert_string_equal(slot_find(s, n, IDW_SLOT_TOKEN, other.id)->label,
+			    "second, renamed");
+	idw_vault_close(v);
+	assert_int_equal(reopen(f->path, g, &rep), 0);
+	assert_true(got_is_series(g, 0, 5));
+	assert_int_equal(reopen_key(f->path, IDW_SLOT_TOKEN, other.id,
+				    other.secret, g, &rep),
+			 0);
+	assert_true(got_is_series(g, 0, 5));
+	got_reset(g);
+	free(g);
+}
+
+/*
+ * Revocation leaves a tombstone that names the token, and no copy of its
+ * wrap in either area.  A copy of the file taken before the removal still
+ * opens with the token: that is what a rekey is for.
+ */
+static void test_token_remove_tombstone(void **state)
+{
+	struct fx *f = *state;
+	struct idw_vault_report rep;
+	struct idw_slot_info s[IDW_SLOT_MAX], m;
+	const struct idw_slot_info *hit;
+	struct idw_vault *v;
+	struct got *g = calloc(1, sizeof(*g));
+	uint8_t *before, *after;
+	size_t blen, alen, n;
+	struct tok t;
+
+	tok_make(&t);
+	make_vault(f->path, PASS, PASSLEN, 2, NULL);
+	v = open_unlocked(f->path);
+	m = tok_meta(&t, IDW_SLOT_TOKEN, "laptop", 1700000000);
+	assert_int_equal(idw_vault_slot_add_key(v, &m, t.secret), 0);
+	before = read_file(f->path, &blen);
+	assert_int_equal(rows_in_area(before, 0, IDW_SLOT_TOKEN, t.id), 1);
+	assert_int_equal(rows_in_area(before, 1, IDW_SLOT_TOKEN, t.id), 1);
+
+	assert_int_equal(idw_vault_slot_remove(v, IDW_SLOT_PASSPHRASE,
+					       "passphrase", 1, true),
+			 IDW_EINVAL);
+	assert_int_equal(
+	    idw_vault_slot_remove(v, IDW_SLOT_TOKEN, "nosuchtoken0", 1, true),
+	    IDW_ENOENT);
+	assert_int_equal(
+	    idw_vault_slot_remove(v, IDW_SLOT_TOKEN, t.id, 1700001234, true),
+	    0);
+	assert_int_equal(
+	    idw_vault_slot_remove(v, IDW_SLOT_TOKEN, t.id, 1700001235, true),
+	    IDW_ENOENT);
+	/* a revoked secret does not come back */
+	assert_int_equal(idw_vault_slot_add_key(v, &m, t.secret), IDW_EEXIST);
+	m.type = IDW_SLOT_VERIFIER;
+	assert_int_equal(idw_vault_slot_add_verifier(v, &m, t.secret),
+			 IDW_EEXIST);
+	idw_vault_close(v);
+
+	assert_int_equal(idw_vault_open(f->path, &v), 0);
+	assert_int_equal(idw_vault_slots(v, s, IDW_SLOT_MAX, &n), 0);
+	assert_int_equal(n, 2);
+	assert_null(slot_find(s, n, IDW_SLOT_TOKEN, t.id));
+	hit = slot_find(s, n, IDW_SLOT_TOMBSTONE, t.id);
+	assert_non_null(hit);
+	assert_string_equal(hit->label, "laptop");
+	assert_int_equal(hit->revoked_at, 1700001234);
+	assert_int_equal(hit->revoked_type, IDW_SLOT_TOKEN);
+	assert_string_equal(hit->principal + 6, t.id);
+	assert_int_equal(idw_vault_verifier_check(v, t.id, t.secret),
+			 IDW_ENOENT);
+	idw_vault_close(v);
+	assert_int_equal(
+	    reopen_key(f->path, IDW_SLOT_TOKEN, t.id, t.secret, g, &rep),
+	    IDW_ENOENT);
+	assert_int_equal(reopen(f->path, g, &rep), 0);
+	assert_true(got_is_series(g, 0, 2));
+
+	/* neither area keeps the token's row */
+	after = read_file(f->path, &alen);
+	assert_int_equal(rows_in_area(after, 0, IDW_SLOT_TOKEN, NULL), 0);
+	assert_int_equal(rows_in_area(after, 1, IDW_SLOT_TOKEN, NULL), 0);
+	assert_int_equal(rows_in_area(after, 0, IDW_SLOT_TOMBSTONE, t.id), 1);
+	assert_int_equal(rows_in_area(after, 1, IDW_SLOT_TOMBSTONE, t.id), 1);
+
+	/* the threat model's sentence: an older copy still opens */
+	write_file(f->path, before, blen);
+	assert_int_equal(
+	    reopen_key(f->path, IDW_SLOT_TOKEN, t.id, t.secret, g, &rep), 0);
+	assert_true(got_is_series(g, 0, 2));
+
+	/* tombstones themselves can be cleared */
+	write_file(f->path, after, alen);
+	v = open_unlocked(f->path);
+	assert_int_equal(
+	    idw_vault_slot_remove(v, IDW_SLOT_TOMBSTONE, t.id, 0, true),
+	    IDW_EINVAL);
+	assert_int_equal(
+	    idw_vault_slot_remove(v, IDW_SLOT_TOMBSTONE, t.id, 0, false), 0);
+	assert_int_equal(idw_vault_slots(v, s, IDW_SLOT_MAX, &n), 0);
+	assert_int_equal(n, 1);
+	idw_vault_close(v);
+	free(before);
+	free(after);
+	got_reset(g);
+	free(g);
+}
+
+static void test_keychain_pending(void **state)
+{
+	struct fx *f = *state;
+	struct idw_vault_report rep;
+	struct idw_slot_info s[IDW_SLOT_MAX], m;
+	struct idw_vault *v;
+	struct got *g = calloc(1, sizeof(*g));
+	uint8_t key[32], key2[32];
+	size_t n;
+	uint8_t *img;
+	size_t len;
+
+	randombytes_buf(key, sizeof(key));
+	randombytes_buf(key2, sizeof(key2));
+	make_vault(f->path, PASS, PASSLEN, 2, NULL);
+	memset(&m, 0, sizeof(m));
+	m.type = IDW_SLOT_KEYCHAIN;
+	snprintf(m.id, sizeof(m.id), "machine");
+	snprintf(m.label, sizeof(m.label), "OS keychain");
+	m.created = 1700000000;
+	m.pending = true;
+
+	v = open_unlocked(f->path);
+	assert_int_equal(idw_vault_slot_add_key(v, &m, key), IDW_EINVAL);
+	snprintf(m.id, sizeof(m.id), "keychain");
+	assert_int_equal(idw_vault_slot_confirm(v, IDW_SLOT_KEYCHAIN,
+						"keychain"),
+			 IDW_ENOENT);
+	assert_int_equal(idw_vault_slot_add_key(v, &m, key), 0);
+	assert_int_equal(idw_vault_slots(v, s, IDW_SLOT_MAX, &n), 0);
+	assert_true(slot_find(s, n, IDW_SLOT_KEYCHAIN, "keychain")->pending);
+
+	/* a crash now: the file opens as before, not with the key */
+	img = read_file(f->path, &len);
+	assert_int_equal(rows_in_area(img, 0, IDW_SLOT_KEYCHAIN, "keychain"),
+			 1);
+	free(img);
+	assert_int_equal(reopen_key(f->path, IDW_SLOT_KEYCHAIN, "keychain", key,
+				    g, &rep),
+			 IDW_ENOENT);
+	assert_non_null(strstr(rep.detail, "no keychain slot"));
+	assert_int_equal(reopen(f->path, g, &rep), 0);
+	assert_true(got_is_series(g, 0, 2));
+
+	/* confirmed by the same agent, it unlocks */
+	assert_int_equal(idw_vault_slot_confirm(v, IDW_SLOT_KEYCHAIN,
+						"keychain"),
+			 0);
+	assert_int_equal(idw_vault_slot_confirm(v, IDW_SLOT_KEYCHAIN,
+						"keychain"),
+			 0);
+	assert_int_equal(idw_vault_slots(v, s, IDW_SLOT_MAX, &n), 0);
+	assert_false(slot_find(s, n, IDW_SLOT_KEYCHAIN, "keychain")->pending);
+	assert_string_equal(
+	    slot_find(s, n, IDW_SLOT_KEYCHAIN, "keychain")->label,
+	    "OS keychain");
+	idw_vault_close(v);
+	assert_int_equal(reopen_key(f->path, IDW_SLOT_KEYCHAIN, "keychain", key,
+				    g, &rep),
+			 0);
+	assert_true(got_is_series(g, 0, 2));
+
+	/* a second login: pending again until confirmed; a lock in between
+	 * forgets the key, and so does a restart */
+	v = open_unlocked(f->path);
+	assert_int_equal(idw_vault_slot_add_key(v, &m, key2), 0);
+	idw_vault_lock(v);
+	assert_int_equal(idw_vault_unlock(v, PASS, PASSLEN, NULL, NULL, &rep),
+			 0);
+	assert_int_equal(idw_vault_slot_confirm(v, IDW_SLOT_KEYCHAIN,
+						"keychain"),
+			 IDW_ENOENT);
+	idw_vault_close(v);
+	v = open_unlocked(f->path);
+	assert_int_equal(idw_vault_slot_confirm(v, IDW_SLOT_KEYCHAIN,
+						"keychain"),
+			 IDW_ENOENT);
+	assert_int_equal(reopen_key(f->path, IDW_SLOT_KEYCHAIN, "keychain",
+				    key2, g, &rep),
+			 IDW_ENOENT);
+	/* removing a pending slot leaves no tombstone */
+	assert_int_equal(idw_vault_slot_remove(v, IDW_SLOT_KEYCHAIN, "keychain",
+					       1700000500, true),
+			 0);
+	assert_int_equal(idw_vault_slots(v, s, IDW_SLOT_MAX, &n), 0);
+	assert_int_equal(n, 1);
+
+	/* login, confirm, logout: no tombstone either */
+	assert_int_equal(idw_vault_slot_add_key(v, &m, key2), 0);
+	assert_int_equal(idw_vault_slot_confirm(v, IDW_SLOT_KEYCHAIN,
+						"keychain"),
+			 0);
+	assert_int_equal(reopen_key(f->path, IDW_SLOT_KEYCHAIN, "keychain",
+				    key2, g, &rep),
+			 0);
+	assert_int_equal(idw_vault_slot_remove(v, IDW_SLOT_KEYCHAIN, "keychain",
+					       1700000600, false),
+			 0);
+	assert_int_equal(idw_vault_slots(v, s, IDW_SLOT_MAX, &n), 0);
+	assert_int_equal(n, 1);
+	idw_vault_close(v);
+	assert_int_equal(reopen_key(f->path, IDW_SLOT_KEYCHAIN, "keychain",
+				    key2, g, &rep),
+			 IDW_ENOENT);
+	sodium_memzero(key, sizeof(key));
+	sodium_memzero(key2, sizeof(key2));
+	got_reset(g);
+	free(g);
+}
+
+static void test_verifier(void **state)
+{
+	struct fx *f = *state;
+	struct idw_vault_report rep;
+	struct idw_slot_info s[IDW_SLOT_MAX], m;
+	const struct idw_slot_info *hit;
+	struct idw_vault *v;
+	struct got *g = calloc(1, sizeof(*g));
+	struct tok t, other;
+	size_t n;
+
+	tok_make(&t);
+	tok_make(&other);
+	make_vault(f->path, PASS, PASSLEN, 1, NULL);
+	v = open_unlocked(f->path);
+	m = tok_meta(&t, IDW_SLOT_VERIFIER, "mcp (auth only)", 1700000000);
+	assert_int_equal(idw_vault_slot_add_key(v, &m, t.secret), IDW_EINVAL);
+	assert_int_equal(idw_vault_slot_add_verifier(v, &m, t.secret), 0);
+	assert_int_equal(idw_vault_verifier_check(v, t.id, t.secret), 0);
+	/* a token slot cannot take a verifier's id */
+	m.type = IDW_SLOT_TOKEN;
+	assert_int_equal(idw_vault_slot_add_key(v, &m, t.secret), IDW_EEXIST);
+	idw_vault_close(v);
+
+	/* while locked, before any unlock */
+	assert_int_equal(idw_vault_open(f->path, &v), 0);
+	assert_int_equal(idw_vault_verifier_check(v, t.id, t.secret), 0);
+	assert_int_equal(idw_vault_verifier_check(v, t.id, other.secret),
+			 IDW_EUNLOCK);
+	assert_int_equal(idw_vault_verifier_check(v, other.id, t.secret),
+			 IDW_ENOENT);
+	assert_int_equal(idw_vault_slots(v, s, IDW_SLOT_MAX, &n), 0);
+	hit = slot_find(s, n, IDW_SLOT_VERIFIER, t.id);
+	assert_non_null(hit);
+	assert_string_equal(hit->label, "mcp (auth only)");
+	idw_vault_close(v);
+	/* it cannot unlock */
+	assert_int_equal(
+	    reopen_key(f->path, IDW_SLOT_TOKEN, t.id, t.secret, g, &rep),
+	    IDW_ENOENT);
+
+	v = open_unlocked(f->path);
+	assert_int_equal(idw_vault_verifier_check(v, t.id, t.secret), 0);
+	assert_int_equal(
+	    idw_vault_slot_remove(v, IDW_SLOT_VERIFIER, t.id, 1700000900, true),
+	    0);
+	assert_int_equal(idw_vault_verifier_check(v, t.id, t.secret),
+			 IDW_ENOENT);
+	assert_int_equal(idw_vault_slots(v, s, IDW_SLOT_MAX, &n), 0);
+	hit = slot_find(s, n, IDW_SLOT_TOMBSTONE, t.id);
+	assert_non_null(hit);
+	assert_int_equal(hit->revoked_type, IDW_SLOT_VERIFIER);
+	assert_int_equal(hit->revoked_at, 1700000900);
+	idw_vault_close(v);
+	got_reset(g);
+	free(g);
+}
+
+/* Both areas of the file, as the tests compare tables. */
+static int areas_equal(const uint8_t *a, const uint8_t *b, int ia, int ib)
+{
+	return memcmp(a + AREA(ia), b + AREA(ib), VAULT_AREA_SIZE) == 0;
+}
+
+/*
+ * A crash in the middle of a table write.  The first write (the area not
+ * in use) cut short leaves the previous table; the second cut short
+ * leaves the new one.  RLIMIT_FSIZE makes pwrite stop part-way into an
+ * area that lies past the limit.
+ */
+static void test_slot_write_crash(void **state)
+{
+	struct fx *f = *state;
+	struct idw_vault_report rep;
+	struct idw_slot_info s[IDW_SLOT_MAX], m1, m2;
+	struct idw_vault *v;
+	struct got *g = calloc(1, sizeof(*g));
+	struct rlimit old, lim;
+	uint8_t *pre, *post, *img;
+	size_t len, n;
+	struct tok t1, t2;
+
+	tok_make(&t1);
+	tok_make(&t2);
+	m1 = tok_meta(&t1, IDW_SLOT_TOKEN, "one", 1700000000);
+	m2 = tok_meta(&t2, IDW_SLOT_TOKEN, "two", 1700000001);
+	make_vault(f->path, PASS, PASSLEN, 3, NULL);
+	v = open_unlocked(f->path);
+	pre = read_file(f->path, &len);
+
+	signal(SIGXFSZ, SIG_IGN);
+	assert_int_equal(getrlimit(RLIMIT_FSIZE, &old), 0);
+	lim = old;
+	lim.rlim_cur = AREA(1) + 2000;
+
+	/* A in use (init): B is written first, and torn */
+	assert_int_equal(setrlimit(RLIMIT_FSIZE, &lim), 0);
+	assert_int_equal(idw_vault_slot_add_key(v, &m1, t1.secret), IDW_EIO);
+	assert_int_equal(setrlimit(RLIMIT_FSIZE, &old), 0);
+	assert_int_equal(idw_vault_slots(v, s, IDW_SLOT_MAX, &n), 0);
+	assert_int_equal(n, 1);
+	img = read_file(f->path, &len);
+	assert_true(areas_equal(img, pre, 0, 0));
+	assert_false(areas_equal(img, pre, 1, 1));
+	free(img);
+	assert_int_equal(reopen(f->path, g, &rep), 0);
+	assert_true(got_is_series(g, 0, 3));
+	assert_non_null(strstr(rep.detail, "slot area B fails"));
+	assert_int_equal(
+	    reopen_key(f->path, IDW_SLOT_TOKEN, t1.id, t1.secret, g, &rep),
+	    IDW_ENOENT);
+
+	/* the same agent tries again and succeeds */
+	assert_int_equal(idw_vault_slot_add_key(v, &m1, t1.secret), 0);
+	assert_int_equal(
+	    reopen_key(f->path, IDW_SLOT_TOKEN, t1.id, t1.secret, g, &rep), 0);
+	assert_true(got_is_series(g, 0, 3));
+	assert_int_equal(rep.detail[0], '\0');
+	free(pre);
+	pre = read_file(f->path, &len);
+
+	/* B in use now: A is written first and completes, B is torn */
+	assert_int_equal(setrlimit(RLIMIT_FSIZE, &lim), 0);
+	assert_int_equal(idw_vault_slot_add_key(v, &m2, t2.secret), IDW_EIO);
+	assert_int_equal(setrlimit(RLIMIT_FSIZE, &old), 0);
+	signal(SIGXFSZ, SIG_DFL);
+	/* in effect: the newer area is durable */
+	assert_int_equal(idw_vault_slots(v, s, IDW_SLOT_MAX, &n), 0);
+	assert_int_equal(n, 3);
+	assert_int_equal(
+	    reopen_key(f->path, IDW_SLOT_TOKEN, t2.id, t2.secret, g, &rep), 0);
+	assert_true(got_is_series(g, 0, 3));
+	assert_non_null(strstr(rep.detail, "slot area B fails"));
+	assert_int_equal(append_series(v, 3, 1), 0);
+	/* the next change repairs the torn area */
+	assert_int_equal(
+	    idw_vault_slot_remove(v, IDW_SLOT_TOKEN, t2.id, 1700000002, true),
+	    0);
+	idw_vault_close(v);
+	assert_int_equal(
+	    reopen_key(f->path, IDW_SLOT_TOKEN, t1.id, t1.secret, g, &rep), 0);
+	assert_int_equal(rep.detail[0], '\0');
+	assert_true(got_is_series(g, 0, 4));
+
+	/* garbage where the first write went, the old table in the other:
+	 * the previous generation wins, nothing is lost */
+	free(pre);
+	pre = read_file(f->path, &len);
+	v = open_unlocked(f->path);
+	assert_int_equal(idw_vault_slot_add_key(v, &m2, t1.secret), IDW_EEXIST);
+	m2 = tok_meta(&t2, IDW_SLOT_TOKEN, "two", 1700000001);
+	tok_make(&t2);
+	m2 = tok_meta(&t2, IDW_SLOT_TOKEN, "three", 1700000003);
+	assert_int_equal(idw_vault_slot_add_key(v, &m2, t2.secret), 0);
+	idw_vault_close(v);
+	post = read_file(f->path, &len);
+	for (int first = 0; first < 2; first++) {
+		memcpy(post + AREA(!first), pre + AREA(!first),
+		       VAULT_AREA_SIZE);
+		randombytes_buf(post + AREA(first) + 100, 1500);
+		write_file(f->path, post, len);
+		assert_int_equal(reopen(f->path, g, &rep), 0);
+		assert_true(got_is_series(g, 0, 4));
+		assert_int_equal(reopen_key(f->path, IDW_SLOT_TOKEN, t2.id,
+					    t2.secret, g, &rep),
+				 IDW_ENOENT);
+		assert_int_equal(reopen_key(f->path, IDW_SLOT_TOKEN, t1.id,
+					    t1.secret, g, &rep),
+				 0);
+		memcpy(post, pre, len);
+	}
+	free(pre);
+	free(post);
+	got_reset(g);
+	free(g);
+}
+
+static size_t count_type(const struct idw_slot_info *s, size_t n, uint8_t type)
+{
+	size_t c = 0;
+
+	for (size_t i = 0; i < n; i++)
+		c += s[i].type == type;
+	return c;
+}
+
+/* Lowest revoked_at among tombstones, or -1. */
+static int64_t oldest_tombstone(const struct idw_slot_info *s, size_t n)
+{
+	int64_t o = -1;
+
+	for (size_t i = 0; i < n; i++)
+		if (s[i].type == IDW_SLOT_TOMBSTONE &&
+		    (o < 0 || s[i].revoked_at < o))
+			o = s[i].revoked_at;
+	return o;
+}
+
+static void test_slot_table_full(void **state)
+{
+	struct fx *f = *state;
+	struct idw_slot_info s[IDW_SLOT_MAX], m;
+	struct idw_vault *v;
+	struct tok t[64];
+	const int64_t when[] = {400, 100, 300, 200};
+	char label[65];
+	size_t n, full, len, len2, ntomb;
+	uint8_t *img, *img2;
+	int64_t last = -1, o;
+	int rc = 0;
+
+	make_vault(f->path, PASS, PASSLEN, 1, NULL);
+	v = open_unlocked(f->path);
+	for (full = 0; full < 64; full++) {
+		tok_make(&t[full]);
+		snprintf(label, sizeof(label), "%060zu", full);
+		m = tok_meta(&t[full], IDW_SLOT_TOKEN, label, 1700000000);
+		if ((rc = idw_vault_slot_add_key(v, &m, t[full].secret)) != 0)
+			break;
+	}
+	assert_int_equal(rc, IDW_ETOOBIG);
+	assert_true(full > 10);
+	/* refused: the file did not change */
+	img = read_file(f->path, &len);
+	assert_int_equal(idw_vault_slot_add_key(v, &m, t[full].secret),
+			 IDW_ETOOBIG);
+	img2 = read_file(f->path, &len2);
+	assert_int_equal(len, len2);
+	assert_memory_equal(img, img2, len);
+	free(img);
+	free(img2);
+
+	/* tombstones, revoked out of table order */
+	for (int i = 0; i < 4; i++)
+		assert_int_equal(idw_vault_slot_remove(v, IDW_SLOT_TOKEN,
+						       t[i].id, when[i], true),
+				 0);
+	assert_int_equal(idw_vault_slots(v, s, IDW_SLOT_MAX, &n), 0);
+	assert_int_equal(count_type(s, n, IDW_SLOT_TOMBSTONE), 4);
+
+	/* new tokens push the oldest tombstones out, one by one */
+	ntomb = 4;
+	for (;;) {
+		tok_make(&t[63]);
+		snprintf(label, sizeof(label), "%060d", 63);
+		m = tok_meta(&t[63], IDW_SLOT_TOKEN, label, 1700000000);
+		if ((rc = idw_vault_slot_add_key(v, &m, t[63].secret)) != 0)
+			break;
+		assert_int_equal(idw_vault_slots(v, s, IDW_SLOT_MAX, &n), 0);
+		o = oldest_tombstone(s, n);
+		if (count_type(s, n, IDW_SLOT_TOMBSTONE) < ntomb) {
+			/* the dropped ones were the oldest */
+			assert_true(o == -1 || o > last);
+			ntomb = count_type(s, n, IDW_SLOT_TOMBSTONE);
+		}
+		for (int i = 0; i < 4; i++)
+			if (slot_find(s, n, IDW_SLOT_TOMBSTONE, t[i].id) !=
+			    NULL)
+				assert_true(when[i] >= o);
+		last = o == -1 ? last : o - 1;
+	}
+	assert_int_equal(rc, IDW_ETOOBIG);
+	assert_int_equal(idw_vault_slots(v, s, IDW_SLOT_MAX, &n), 0);
+	assert_int_equal(count_type(s, n, IDW_SLOT_TOMBSTONE), 0);
+	assert_int_equal(count_type(s, n, IDW_SLOT_TOKEN), full);
+
+	/* the row limit: short rows, many tombstones */
+	for (size_t i = 0; i < n; i++)
+		if (s[i].type == IDW_SLOT_TOKEN)
+			assert_int_equal(idw_vault_slot_remove(v, IDW_SLOT_TOKEN,
+							       s[i].id, 0,
+							       false),
+					 0);
+	assert_int_equal(idw_vault_slots(v, s, IDW_SLOT_MAX, &n), 0);
+	assert_int_equal(n, 1);
+	for (unsigned i = 0; i < 100; i++) {
+		tok_make(&t[0]);
+		m = tok_meta(&t[0], IDW_SLOT_TOKEN, "x", 1700000000);
+		assert_int_equal(idw_vault_slot_add_key(v, &m, t[0].secret), 0);
+		assert_int_equal(idw_vault_slot_remove(v, IDW_SLOT_TOKEN,
+						       t[0].id, 1000 + i, true),
+				 0);
+		assert_int_equal(idw_vault_slots(v, s, IDW_SLOT_MAX, &n), 0);
+		assert_true(n <= IDW_SLOT_MAX);
+	}
+	assert_int_equal(n, IDW_SLOT_MAX);
+	/* the newest IDW_SLOT_MAX - 1 tombstones, beside the passphrase */
+	assert_int_equal(oldest_tombstone(s, n), 1000 + 100 - (n - 1));
+	idw_vault_close(v);
+}
+
+/*
+ * Every bit of both areas flipped, with token slots present: the vault
+ * still opens with the token, and the table it reads is the same one, or
+ * the previous one when the other area held that (a crash between the two
+ * writes of a change).
+ */
+static void test_every_bit_flip_with_slots(void **state)
+{
+	struct fx *f = *state;
+	struct idw_vault_report rep;
+	struct idw_slot_info s[IDW_SLOT_MAX], m;
+	struct idw_vault *v;
+	struct got *g = calloc(1, sizeof(*g));
+	struct tok t1, t2;
+	uint8_t *orig;
+	size_t len, n;
+	int fd, rc;
+
+	tok_make(&t1);
+	tok_make(&t2);
+	make_vault(f->path, PASS, PASSLEN, 3, NULL);
+	v = open_unlocked(f->path);
+	m = tok_meta(&t1, IDW_SLOT_TOKEN, "one", 1700000000);
+	assert_int_equal(idw_vault_slot_add_key(v, &m, t1.secret), 0);
+	orig = read_file(f->path, &len); /* both areas: {pp, t1} */
+	m = tok_meta(&t2, IDW_SLOT_TOKEN, "two", 1700000001);
+	assert_int_equal(idw_vault_slot_add_key(v, &m, t2.secret), 0);
+	idw_vault_close(v);
+	free(orig);
+	orig = read_file(f->path, &len); /* both areas: {pp, t1, t2} */
+
+	for (int mid = 0; mid < 2; mid++) {
+		if (mid) {
+			/* the second change wrote A first: B still old */
+			uint8_t *prev;
+			size_t plen;
+
+			unlink(f->path);
+			make_vault(f->path, PASS, PASSLEN, 3, NULL);
+			v = open_unlocked(f->path);
+			m = tok_meta(&t1, IDW_SLOT_TOKEN, "one", 1700000000);
+			assert_int_equal(
+			    idw_vault_slot_add_key(v, &m, t1.secret), 0);
+			prev = read_file(f->path, &plen);
+			m = tok_meta(&t2, IDW_SLOT_TOKEN, "two", 1700000001);
+			assert_int_equal(
+			    idw_vault_slot_add_key(v, &m, t2.secret), 0);
+			idw_vault_close(v);
+			free(orig);
+			orig = read_file(f->path, &len);
+			memcpy(orig + AREA(1), prev + AREA(1),
+			       VAULT_AREA_SIZE);
+			free(prev);
+		}
+		/* the parser the unlock runs, on an image: the same code
+		 * without the file's syscalls */
+		for (size_t i = AREA(0); i < VAULT_JOURNAL_OFF; i++) {
+			int in_a = i < AREA(1);
+			/* the other area is the previous table when it is B
+			 * that survives */
+			int prev = mid && in_a;
+			/* every bit; with the previous table in B, one bit
+			 * a byte (the checksum treats them all alike) */
+			int b0 = mid ? (int)(i % 8) : 0, b1 = mid ? b0 + 1 : 8;
+
+			for (int bit = b0; bit < b1; bit++) {
+				orig[i] ^= (uint8_t)(1u << bit);
+				if (vault_slots_list(orig, orig + AREA(0), s,
+						     IDW_SLOT_MAX, &n) != 0 ||
+				    n != (prev ? 2 : 3) ||
+				    slot_find(s, n, IDW_SLOT_TOKEN, t1.id) ==
+					NULL)
+					fail_msg("byte %zu bit %d: table", i,
+						 bit);
+				got_reset(g);
+				rc = idw_vault_parse_image_key(
+				    orig, len, IDW_SLOT_TOKEN, t1.id, t1.secret,
+				    collect, g, &rep);
+				if (rc != 0 || !got_is_series(g, 0, 3) ||
+				    strstr(rep.detail, in_a ? "slot area A"
+							    : "slot area B") ==
+					NULL)
+					fail_msg("byte %zu bit %d: rc %d", i,
+						 bit, rc);
+				rc = bit != b0 ? (prev ? IDW_ENOENT : 0)
+					       : idw_vault_parse_image_key(
+						     orig, len, IDW_SLOT_TOKEN,
+						     t2.id, t2.secret, NULL,
+						     NULL, &rep);
+				if (rc != (prev ? IDW_ENOENT : 0))
+					fail_msg("byte %zu: t2 %d", i, rc);
+				orig[i] ^= (uint8_t)(1u << bit);
+			}
+		}
+		/* the file itself, on a sample */
+		write_file(f->path, orig, len);
+		fd = open(f->path, O_RDWR);
+		assert_true(fd >= 0);
+		for (size_t i = AREA(0); i < VAULT_JOURNAL_OFF; i += 97) {
+			uint8_t b = orig[i] ^ 0x04;
+
+			assert_int_equal(pwrite(fd, &b, 1, (off_t)i), 1);
+			assert_int_equal(idw_vault_open(f->path, &v), 0);
+			assert_int_equal(idw_vault_slots(v, s, IDW_SLOT_MAX, &n),
+					 0);
+			assert_int_equal(n, mid && i < AREA(1) ? 2 : 3);
+			got_reset(g);
+			assert_int_equal(idw_vault_unlock_key(v, IDW_SLOT_TOKEN,
+							      t1.id, t1.secret,
+							      collect, g, &rep),
+					 0);
+			assert_true(got_is_series(g, 0, 3));
+			idw_vault_close(v);
+			assert_int_equal(pwrite(fd, &orig[i], 1, (off_t)i), 1);
+		}
+		close(fd);
+	}
+	/* and the passphrase, on a sample */
+	for (size_t i = AREA(0); i < VAULT_JOURNAL_OFF; i += 61) {
+		uint8_t *img = malloc(len);
+
+		memcpy(img, orig, len);
+		img[i] ^= 0x10;
+		got_reset(g);
+		assert_int_equal(idw_vault_parse_image(img, len, PASS, PASSLEN,
+						       collect, g, &rep),
+				 0);
+		assert_true(got_is_series(g, 0, 3));
+		free(img);
+	}
+	free(orig);
+	got_reset(g);
+	free(g);
+}
+
+/* Compaction carries every row, unknown kinds included. */
+static void test_slots_survive_compaction(void **state)
+{
+	struct fx *f = *state;
+	struct idw_vault_report rep;
+	struct idw_slot_info s[IDW_SLOT_MAX], s2[IDW_SLOT_MAX], m;
+	struct idw_vault *v;
+	struct got *g = calloc(1, sizeof(*g));
+	const uint8_t extra[] = {0x7f, 5,   'f', 'u', 't', 'u', 'r', 2,
+				 0,    'm', 'm', 3,   0,   'w', 'w', 'w'};
+	uint8_t key[32], vk[32], mk[32], *img, *a;
+	struct tok t, tv, gone;
+	size_t n, n2, len;
+	uint32_t tlen;
+
+	tok_make(&t);
+	tok_make(&tv);
+	tok_make(&gone);
+	randombytes_buf(key, sizeof(key));
+	make_vault(f->path, PASS, PASSLEN, 3, NULL);
+
+	/* an unknown row, added by hand as a later version would */
+	img = read_file(f->path, &len);
+	{
+		uint8_t kek[32], aad[16 + 64];
+		const uint8_t *row = img + AREA(0) + VAULT_AREA_TABLE;
+		crypto_generichash_state st;
+
+		assert_int_equal(
+		    crypto_pwhash(kek, 32, (const char *)PASS, PASSLEN,
+				  row + 31, idw_le64_get(row + 15),
+				  idw_le64_get(row + 23),
+				  crypto_pwhash_ALG_ARGON2ID13),
+		    0);
+		memcpy(aad, img + 8, 16);
+		memcpy(aad + 16, row, 47);
+		assert_int_equal(crypto_aead_xchacha20poly1305_ietf_decrypt(
+				     vk, NULL, NULL, row + 49 + 24, 48, aad,
+				     16 + 47, row + 49, kek),
+				 0);
+		crypto_kdf_derive_from_key(mk, 32, 1, "idw-slot", vk);
+		for (int i = 0; i < 2; i++) {
+			a = img + AREA(i);
+			tlen = idw_le32_get(a + VAULT_AREA_TLEN);
+			memcpy(a + VAULT_AREA_TABLE + tlen, extra,
+			       sizeof(extra));
+			idw_le32_put(a + VAULT_AREA_TLEN,
+				     tlen + (uint32_t)sizeof(extra));
+			crypto_generichash_init(&st, mk, 32, 32);
+			crypto_generichash_update(&st, img, 64);
+			crypto_generichash_update(&st, a, VAULT_AREA_MAC);
+			crypto_generichash_final(&st, a + VAULT_AREA_MAC, 32);
+		}
+		reseal_areas(img);
+		write_file(f->path, img, len);
+	}
+	free(img);
+
+	v = open_unlocked(f->path);
+	m = tok_meta(&t, IDW_SLOT_TOKEN, "kept", 1700000000);
+	assert_int_equal(idw_vault_slot_add_key(v, &m, t.secret), 0);
+	m = tok_meta(&tv, IDW_SLOT_VERIFIER, "auth only", 1700000000);
+	assert_int_equal(idw_vault_slot_add_verifier(v, &m, tv.secret), 0);
+	m = tok_meta(&gone, IDW_SLOT_TOKEN, "gone", 1700000000);
+	assert_int_equal(idw_vault_slot_add_key(v, &m, gone.secret), 0);
+	assert_int_equal(
+	    idw_vault_slot_remove(v, IDW_SLOT_TOKEN, gone.id, 1700000500, true),
+	    0);
+	memset(&m, 0, sizeof(m));
+	m.type = IDW_SLOT_KEYCHAIN;
+	snprintf(m.id, sizeof(m.id), "keychain");
+	assert_int_equal(idw_vault_slot_add_key(v, &m, key), 0);
+	assert_int_equal(idw_vault_slots(v, s, IDW_SLOT_MAX, &n), 0);
+	assert_int_equal(n, 6);
+	assert_int_equal(count_type(s, n, 0x7f), 1);
+
+	/* during a compaction the table does not change */
+	assert_int_equal(idw_vault_compact_begin(v), 0);
+	assert_int_equal(
+	    idw_vault_slot_remove(v, IDW_SLOT_TOKEN, t.id, 1700000600, true),
+	    IDW_EINVAL);
+	for (unsigned i = 0; i < 3; i++) {
+		struct idw_vault_rec r;
+		struct trec tr;
+
+		make_rec(i, &tr);
+		to_rec(&tr, &r);
+		assert_int_equal(idw_vault_compact_put(v, &r), 0);
+		trec_free(&tr);
+	}
+	assert_int_equal(idw_vault_compact_commit(v), 0);
+	/* and changes after it land in the new file */
+	tok_make(&gone);
+	m = tok_meta(&gone, IDW_SLOT_TOKEN, "after", 1700000700);
+	assert_int_equal(idw_vault_slot_add_key(v, &m, gone.secret), 0);
+	idw_vault_close(v);
+
+	assert_int_equal(idw_vault_open(f->path, &v), 0);
+	assert_int_equal(idw_vault_slots(v, s2, IDW_SLOT_MAX, &n2), 0);
+	idw_vault_close(v);
+	assert_int_equal(n2, n + 1);
+	assert_memory_equal(s, s2, n * sizeof(s[0]));
+	img = read_file(f->path, &len);
+	for (int i = 0; i < 2; i++)
+		assert_int_equal(rows_in_area(img, i, 0x7f, "futur"), 1);
+	free(img);
+	assert_int_equal(
+	    reopen_key(f->path, IDW_SLOT_TOKEN, t.id, t.secret, g, &rep), 0);
+	assert_true(got_is_series(g, 0, 3));
+	assert_int_equal(
+	    reopen_key(f->path, IDW_SLOT_KEYCHAIN, "keychain", key, g, &rep),
+	    0);
+	assert_int_equal(
+	    reopen_key(f->path, IDW_SLOT_TOKEN, gone.id, gone.secret, g, &rep),
+	    0);
+	assert_int_equal(reopen(f->path, g, &rep), 0);
+	assert_true(got_is_series(g, 0, 3));
+	assert_int_equal(idw_vault_open(f->path, &v), 0);
+	assert_int_equal(idw_vault_verifier_check(v, tv.id, tv.secret), 0);
+	idw_vault_close(v);
+	sodium_memzero(vk, sizeof(vk));
+	sodium_memzero(mk, sizeof(mk));
+	got_reset(g);
+	free(g);
+}
+
+/*
+ * The new rows, rebuilt by hand from docs/vault-format.md: TLV metadata,
+ * the token KEK and unwrap, the verifier, a tombstone, a pending keychain
+ * slot.
+ */
+static void test_doc_key_rows(void **state)
+{
+	struct fx *f = *state;
+	struct idw_slot_info m;
+	struct idw_vault *v;
+	uint8_t kek[32], vk[32], commit[32], h[32], aad[16 + 256], key[32];
+	uint8_t *img, *row, *meta, *a;
+	crypto_generichash_state st;
+	struct tok t, tv;
+	size_t len, ml, wl;
+
+	tok_make(&t);
+	tok_make(&tv);
+	randombytes_buf(key, sizeof(key));
+	make_vault(f->path, PASS, PASSLEN, 0, NULL);
+	v = open_unlocked(f->path);
+	m = tok_meta(&t, IDW_SLOT_TOKEN, "doc", 1700000000);
+	assert_int_equal(idw_vault_slot_add_key(v, &m, t.secret), 0);
+	m = tok_meta(&tv, IDW_SLOT_VERIFIER, "v", 0);
+	m.expires = 0;
+	m.principal[0] = '\0';
+	assert_int_equal(idw_vault_slot_add_verifier(v, &m, tv.secret), 0);
+	assert_int_equal(
+	    idw_vault_slot_remove(v, IDW_SLOT_VERIFIER, tv.id, 1700000009, true),
+	    0);
+	memset(&m, 0, sizeof(m));
+	m.type = IDW_SLOT_KEYCHAIN;
+	snprintf(m.id, sizeof(m.id), "keychain");
+	m.pending = true;
+	assert_int_equal(idw_vault_slot_add_key(v, &m, key), 0);
+	idw_vault_close(v);
+	img = read_file(f->path, &len);
+	a = img + AREA(0);
+	assert_int_equal(idw_le64_get(a + VAULT_AREA_GEN), 5);
+	assert_int_equal(idw_le64_get(img + AREA(1) + VAULT_AREA_GEN), 5);
+
+	/* token row right after the 121-byte passphrase row */
+	row = a + VAULT_AREA_TABLE + 121;
+	assert_int_equal(row[0], 3);
+	assert_int_equal(row[1], 12);
+	assert_memory_equal(row + 2, t.id, 12);
+	ml = idw_le16_get(row + 14);
+	meta = row + 16;
+	assert_int_equal(ml, (2 + 3) + (2 + 18) + (2 + 8) + (2 + 8));
+	assert_int_equal(meta[0], 1);
+	assert_int_equal(meta[1], 3);
+	assert_memory_equal(meta + 2, "doc", 3);
+	assert_int_equal(meta[5], 2);
+	assert_int_equal(meta[6], 18);
+	assert_memory_equal(meta + 7, "token:", 6);
+	assert_int_equal(meta[25], 3);
+	assert_int_equal(meta[26], 8);
+	assert_int_equal(idw_le64_get(meta + 27), 1700000000);
+	assert_int_equal(meta[35], 4);
+	assert_int_equal(idw_le64_get(meta + 37), 1700003600);
+	wl = idw_le16_get(meta + ml);
+	assert_int_equal(wl, 72);
+	crypto_generichash_init(&st, t.secret, 32, 32);
+	crypto_generichash_update(&st, (const uint8_t *)"idw-kek-token-v1", 16);
+	crypto_generichash_update(&st, img + 8, 16);
+	crypto_generichash_final(&st, kek, 32);
+	memcpy(aad, img + 8, 16);
+	memcpy(aad + 16, row, 16 + ml);
+	assert_int_equal(crypto_aead_xchacha20poly1305_ietf_decrypt(
+			     vk, NULL, NULL, meta + ml + 2 + 24, 48, aad,
+			     16 + 16 + ml, meta + ml + 2, kek),
+			 0);
+	crypto_generichash_init(&st, vk, 32, 32);
+	crypto_generichash_update(&st, (const uint8_t *)"idw-vk-commit-v1", 16);
+	crypto_generichash_update(&st, img + 8, 16);
+	crypto_generichash_final(&st, commit, 32);
+	assert_memory_equal(commit, a + VAULT_AREA_COMMIT, 32);
+
+	/* tombstone of the verifier: label, revoked_at, revoked_type */
+	row = meta + ml + 2 + wl;
+	assert_int_equal(row[0], 5);
+	assert_memory_equal(row + 2, tv.id, 12);
+	ml = idw_le16_get(row + 14);
+	meta = row + 16;
+	assert_int_equal(ml, (2 + 1) + (2 + 8) + (2 + 1));
+	assert_int_equal(meta[0], 1);
+	assert_int_equal(meta[3], 5);
+	assert_int_equal(idw_le64_get(meta + 5), 1700000009);
+	assert_int_equal(meta[13], 6);
+	assert_int_equal(meta[14], 1);
+	assert_int_equal(meta[15], 4);
+	assert_int_equal(idw_le16_get(meta + ml), 0);
+
+	/* pending keychain slot: flags 1, no wrap */
+	row = meta + ml + 2;
+	assert_int_equal(row[0], 2);
+	assert_int_equal(row[1], 8);
+	assert_memory_equal(row + 2, "keychain", 8);
+	assert_int_equal(idw_le16_get(row + 10), 3);
+	assert_int_equal(row[12], 7);
+	assert_int_equal(row[13], 1);
+	assert_int_equal(row[14], 1);
+	assert_int_equal(idw_le16_get(row + 15), 0);
+	assert_int_equal(row + 17 - (a + VAULT_AREA_TABLE),
+			 idw_le32_get(a + VAULT_AREA_TLEN));
+
+	/* a verifier row holds BLAKE2b-256(secret) as its wrapped part */
+	v = open_unlocked(f->path);
+	m = tok_meta(&t, IDW_SLOT_VERIFIER, "v", 0);
+	tok_make(&tv);
+	m = tok_meta(&tv, IDW_SLOT_VERIFIER, "v", 0);
+	assert_int_equal(idw_vault_slot_add_verifier(v, &m, tv.secret), 0);
+	idw_vault_close(v);
+	free(img);
+	img = read_file(f->path, &len);
+	a = img + AREA(1);
+	crypto_generichash(h, 32, tv.secret, 32, NULL, 0);
+	assert_non_null(memmem(a + VAULT_AREA_TABLE,
+			       idw_le32_get(a + VAULT_AREA_TLEN), h, 32));
+	/* the keychain KEK's context */
+	crypto_generichash_init(&st, key, 32, 32);
+	crypto_generichash_update(&st, (const uint8_t *)"idw-kek-keychain", 16);
+	crypto_generichash_update(&st, img + 8, 16);
+	crypto_generichash_final(&st, kek, 32);
+	free(img);
+	sodium_memzero(vk, sizeof(vk));
+	sodium_memzero(kek, sizeof(kek));
+}
+
 static void test_rec_decode(void **state)
 {
 	struct idw_vault_rec rec;
@@ -1126,6 +2240,61 @@ static void test_rec_decode(void **state)
 			 IDW_ECORRUPT);
 }
 
+/*
+ * Seeds with every kind of row: a token slot and a keychain slot the
+ * fuzzer can unlock with, a verifier, a tombstone; and one with the
+ * keychain slot pending.
+ */
+static void write_slot_seeds(const char *path, const char *dir)
+{
+	struct idw_slot_info m;
+	struct idw_vault *v;
+	struct tok t, tv;
+	uint8_t key[32], h[32], *img;
+	char name[4200];
+	size_t len;
+
+	for (int i = 0; i < 32; i++) {
+		t.secret[i] = (uint8_t)(FUZZ_TOKEN_BASE + i);
+		key[i] = (uint8_t)(FUZZ_KEYCHAIN_BASE + i);
+	}
+	crypto_generichash(h, sizeof(h), t.secret, 32, NULL, 0);
+	sodium_bin2hex(t.id, sizeof(t.id), h, 6);
+	for (int pending = 0; pending < 2; pending++) {
+		unlink(path);
+		make_vault(path, (const uint8_t *)FUZZ_PASS, strlen(FUZZ_PASS),
+			   2, NULL);
+		assert_int_equal(idw_vault_open(path, &v), 0);
+		assert_int_equal(idw_vault_unlock(v, (const uint8_t *)FUZZ_PASS,
+						  strlen(FUZZ_PASS), NULL, NULL,
+						  NULL),
+				 0);
+		m = tok_meta(&t, IDW_SLOT_TOKEN, "fuzz token", 1700000000);
+		assert_int_equal(idw_vault_slot_add_key(v, &m, t.secret), 0);
+		tok_make(&tv);
+		m = tok_meta(&tv, IDW_SLOT_VERIFIER, "auth only", 1700000000);
+		assert_int_equal(idw_vault_slot_add_verifier(v, &m, tv.secret),
+				 0);
+		tok_make(&tv);
+		m = tok_meta(&tv, IDW_SLOT_TOKEN, "revoked", 1700000000);
+		assert_int_equal(idw_vault_slot_add_key(v, &m, tv.secret), 0);
+		assert_int_equal(idw_vault_slot_remove(v, IDW_SLOT_TOKEN, tv.id,
+						       1700000100, true),
+				 0);
+		memset(&m, 0, sizeof(m));
+		m.type = IDW_SLOT_KEYCHAIN;
+		snprintf(m.id, sizeof(m.id), "keychain");
+		m.pending = pending;
+		assert_int_equal(idw_vault_slot_add_key(v, &m, key), 0);
+		idw_vault_close(v);
+		img = read_file(path, &len);
+		snprintf(name, sizeof(name), "%s/vault-slots%s.idw", dir,
+			 pending ? "-pending" : "");
+		write_file(name, img, len);
+		free(img);
+	}
+}
+
 /* Seed corpus for tests/fuzz/fuzz_vault.c; does nothing unless asked. */
 static void test_write_fuzz_seeds(void **state)
 {
@@ -1152,6 +2321,7 @@ static void test_write_fuzz_seeds(void **state)
 		}
 		free(img);
 	}
+	write_slot_seeds(f->path, dir);
 }
 
 int main(void)
@@ -1187,6 +2357,22 @@ int main(void)
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_doc_layout_and_unknown_rows,
 					    setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_token_slot_unlock, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_token_remove_tombstone, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_keychain_pending, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_verifier, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_slot_write_crash, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_slot_table_full, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_every_bit_flip_with_slots,
+					    setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_slots_survive_compaction,
+					    setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_doc_key_rows, setup, teardown),
 	    cmocka_unit_test(test_rec_decode),
 	    cmocka_unit_test_setup_teardown(test_write_fuzz_seeds, setup,
 					    teardown),
