@@ -35,6 +35,11 @@ struct agent {
 	int dumpable;       /* PR_GET_DUMPABLE, read just before the filter */
 	char landlock_why[200];
 	struct proof_gate proof; /* failed person proofs, agent-wide */
+	/* Last use of each token, kept in memory (and the audit log only). */
+	struct {
+		char id[16];
+		int64_t at;
+	} token_use[64];
 };
 
 /* What a handler answers: a JSON object and, maybe, a secret segment. */
@@ -52,6 +57,7 @@ struct peer {
 	char principal[80];
 	char claimed_actor[160];
 	bool hello_done;
+	bool login_pending; /* this connection began a keychain login */
 	struct proof_challenge challenge; /* the one outstanding */
 };
 
@@ -67,6 +73,12 @@ long agent_proc_field(struct agent *a, const char *field);
 /* Lock: wipe VK, every value and all metadata; keep serving. */
 void agent_lock(struct agent *a);
 /* Unlock with a passphrase: unwrap VK, replay the journal. */
+/* Unlock with a token's or the keychain's 32-byte key. */
+int agent_unlock_key(struct agent *a, uint8_t type, const char *slot_id,
+		     const uint8_t key[32], char *why, size_t whylen) IDW_WUR;
+/* When a token last identified a connection (0: not since start). */
+int64_t agent_token_last_use(const struct agent *a, const char *id);
+void agent_token_used(struct agent *a, const char *id, int64_t when);
 int agent_unlock(struct agent *a, const uint8_t *pass, size_t len, char *why,
 		 size_t whylen) IDW_WUR;
 

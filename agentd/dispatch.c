@@ -37,6 +37,16 @@ const struct verb_row dispatch_table[] = {
 	{"request_access", verb_request_access,
 	 VERB_NEEDS_VAULT | VERB_NEEDS_UNLOCKED},
 	{"audit", verb_audit, VERB_NEEDS_VAULT | VERB_NEEDS_UNLOCKED},
+	{"token_create", verb_token_create,
+	 VERB_NEEDS_VAULT | VERB_NEEDS_UNLOCKED | VERB_NEEDS_PROOF},
+	{"token_list", verb_token_list, VERB_NEEDS_VAULT},
+	{"token_revoke", verb_token_revoke,
+	 VERB_NEEDS_VAULT | VERB_NEEDS_UNLOCKED},
+	{"login", verb_login,
+	 VERB_NEEDS_VAULT | VERB_NEEDS_UNLOCKED | VERB_NEEDS_PROOF},
+	{"login_confirm", verb_login_confirm,
+	 VERB_NEEDS_VAULT | VERB_NEEDS_UNLOCKED},
+	{"logout", verb_logout, VERB_NEEDS_VAULT | VERB_NEEDS_UNLOCKED},
 };
 const size_t dispatch_table_len =
 	sizeof(dispatch_table) / sizeof(dispatch_table[0]);
@@ -45,7 +55,7 @@ const size_t dispatch_table_len =
  * DESIGN "Principals and proof": the closed list of verbs without proof,
  * because they only read metadata, narrow access or copy ciphertext; then
  * the protocol's own verbs.  Proof-taking verbs of DESIGN not served yet
- * (edit, delegate, policy changes, approve, token create, login, passwd,
+ * (edit, delegate, policy changes, approve, passwd,
  * rekey, restore, import, repair, profile changes, config set, export
  * with values) arrive with VERB_NEEDS_PROOF.
  */
@@ -61,6 +71,9 @@ const struct verb_exemption dispatch_no_proof[] = {
 	{"lock", "narrows access: wipes the keys"},
 	{"logout", "narrows access: removes the keychain slot"},
 	{"token_revoke", "narrows access: removes a token's slot"},
+	{"token_list", "reads slot metadata"},
+	{"login_confirm", "activates only the slot that a proven login on "
+			  "the same connection made"},
 	{"grants_revoke", "narrows access: ends a lease"},
 	{"backup", "copies ciphertext"},
 	{"init", "there is no vault, so no key, to prove against: init is what "

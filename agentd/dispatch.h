@@ -96,6 +96,18 @@ int verb_check_policy(struct agent *, struct peer *, const struct verb_args *,
 		      struct reply *);
 int verb_request_access(struct agent *, struct peer *, const struct verb_args *,
 			struct reply *);
+int verb_token_create(struct agent *, struct peer *, const struct verb_args *,
+		      struct reply *);
+int verb_token_list(struct agent *, struct peer *, const struct verb_args *,
+		    struct reply *);
+int verb_token_revoke(struct agent *, struct peer *, const struct verb_args *,
+		      struct reply *);
+int verb_login(struct agent *, struct peer *, const struct verb_args *,
+	       struct reply *);
+int verb_login_confirm(struct agent *, struct peer *, const struct verb_args *,
+		       struct reply *);
+int verb_logout(struct agent *, struct peer *, const struct verb_args *,
+		struct reply *);
 int verb_audit(struct agent *, struct peer *, const struct verb_args *,
 	       struct reply *);
 int verb_challenge(struct agent *, struct peer *, const struct verb_args *,

@@ -23,6 +23,7 @@
 
 #include "agentd/agent.h"
 #include "agentd/server.h"
+#include "agentd/unlock_chain.h"
 #include "common/idwtime.h"
 #include "keychain/unlock.h"
 #include "sandbox/arena.h"
@@ -65,6 +66,7 @@ struct opts {
 
 static struct agent A;
 static int status_fd = -1;
+static int lock_fd = -1; /* agentd.lock, held for the agent's life */
 
 /* One line to the starting client's status pipe and to stderr. */
 static void status_line(const char *fmt, ...)
@@ -93,6 +95,17 @@ static void status_line(const char *fmt, ...)
 		return;
 }
 
+/*
+ * The lock goes before the status pipe closes: a client that reads our
+ * failure may start the next agent at once, and must not find it held.
+ */
+static void release_lock(void)
+{
+	if (lock_fd >= 0)
+		close(lock_fd);
+	lock_fd = -1;
+}
+
 static void status_close(void)
 {
 	if (status_fd >= 0)
@@ -110,9 +123,10 @@ static void die(int err, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
+	agent_lock(&A);
+	release_lock();
 	status_line("error %s %s", idw_err_name(err), msg);
 	status_close();
-	agent_lock(&A);
 	_exit(1);
 }
 
@@ -276,33 +290,29 @@ static void setup_paths(void)
 		die(IDW_EPERM, "%s", why);
 }
 
+static void chain_say(const char *kind, const char *text)
+{
+	if (text == NULL)
+		status_line("%s", kind);
+	else
+		status_line("%s %s", kind, text);
+}
+
 static void unlock_at_start(const struct opts *o)
 {
-	struct unlock_secret s;
-	char report[512], why[600];
-	int r;
+	enum chain_result r = chain_unlock(&A, o->pass_fd, chain_say);
 
-	r = unlock_resolve(o->pass_fd, &s, report, sizeof(report));
-	if (r == IDW_ENOENT) {
-		status_line("nosource");
-		die(IDW_EUNLOCK, "%s", report);
-	}
-	if (r != 0)
-		die(IDW_EUNLOCK, "%s", report);
-	r = agent_unlock(&A, s.pass, s.len, why, sizeof(why));
-	A.unlock_source = s.source;
-	unlock_secret_free(&s);
-	if (r != 0 && idw_arena_lock_failed() && !o->allow_unlocked_memory)
+	if (r != CHAIN_UNLOCKED && idw_arena_lock_failed() &&
+	    !o->allow_unlocked_memory)
 		die(IDW_ENOMEM, "the vault does not fit in lockable memory: %s",
 		    idw_arena_lock_error());
-	if (r == IDW_EUNLOCK)
-		die(IDW_EUNLOCK, "%s: %s",
-		    strcmp(A.unlock_source, "env-var") == 0
-			? "IDW_PASSPHRASE (environment)"
-			: "the typed passphrase",
-		    why);
-	if (r != 0)
-		die(r, "%s", why);
+	if (r != CHAIN_UNLOCKED) {
+		/* The chain said why; go without another word. */
+		agent_lock(&A);
+		release_lock();
+		status_close();
+		_exit(1);
+	}
 }
 
 /* Rewrite the journal when it holds superseded records (before serving). */
@@ -366,7 +376,7 @@ static int signals_fd(void)
 int main(int argc, char **argv)
 {
 	struct opts o;
-	int lock_fd, lfd, sigfd, r;
+	int lfd, sigfd, r;
 	char why[600];
 	time_t t0 = 0;
 	struct tm tm;
@@ -440,6 +450,6 @@ int main(int argc, char **argv)
 	close(lfd);
 	idw_vault_close(A.vault);
 	audit_close(&A.audit);
-	close(lock_fd);
+	release_lock();
 	return r == 0 ? 0 : 1;
 }

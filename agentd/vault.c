@@ -79,9 +79,9 @@ static int dir_fsync(const char *path)
  */
 static int vault_parse(const struct vault_src *src,
 		       const struct vault_cred *cred, idw_vault_rec_cb cb,
-		       void *ctx,
-		       struct vault_slots *s, struct vault_keys **keys,
-		       struct vault_chain *c, struct idw_vault_report *rep)
+		       void *ctx, struct vault_slots *s,
+		       struct vault_keys **keys, struct vault_chain *c,
+		       struct idw_vault_report *rep)
 {
 	uint8_t head[VAULT_JOURNAL_OFF];
 	char note[sizeof(rep->detail)];
@@ -98,9 +98,8 @@ static int vault_parse(const struct vault_src *src,
 	if ((rc = vault_src_read(src, 0, head, n)) != 0 ||
 	    (rc = vault_core_check(head, src->size, rep->detail,
 				   sizeof(rep->detail))) != 0 ||
-	    (rc =
-		 vault_slots_open(s, head, head + VAULT_HDR_SIZE, cred, keys,
-				  rep->detail, sizeof(rep->detail))) != 0)
+	    (rc = vault_slots_open(s, head, head + VAULT_HDR_SIZE, cred, keys,
+				   rep->detail, sizeof(rep->detail))) != 0)
 		goto out;
 	memcpy(note, rep->detail, sizeof(note));
 	if ((rc = vault_journal_replay(src, s, *keys, c, cb, ctx, rep)) != 0)
@@ -220,7 +219,8 @@ int idw_vault_init(struct idw_vault *v, const uint8_t *pass, size_t passlen,
 	 * next.  Either alone opens the vault. */
 	vault_area_build(&s, k, img + VAULT_AREA_OFF(0));
 	vault_area_build(&s, k, img + VAULT_AREA_OFF(1));
-	if (vault_write_all(v->fd, img, sizeof(img), 0) != 0 || fsync(v->fd) != 0) {
+	if (vault_write_all(v->fd, img, sizeof(img), 0) != 0 ||
+	    fsync(v->fd) != 0) {
 		if (ftruncate(v->fd, 0) != 0) {
 			/* open() will call it corrupt: a person decides */
 		}
@@ -287,30 +287,36 @@ out:
 	return rc;
 }
 
+/* Only keychain and token slots unlock with a key. */
+static bool key_cred_ok(const struct vault_cred *cred,
+			struct idw_vault_report *rep)
+{
+	if ((cred->type == IDW_SLOT_KEYCHAIN || cred->type == IDW_SLOT_TOKEN) &&
+	    cred->id != NULL && cred->key != NULL)
+		return true;
+	if (rep != NULL)
+		memset(rep, 0, sizeof(*rep));
+	return false;
+}
+
 int idw_vault_unlock(struct idw_vault *v, const uint8_t *pass, size_t passlen,
 		     idw_vault_rec_cb cb, void *ctx,
 		     struct idw_vault_report *rep)
 {
-	struct vault_cred cred = {.type = IDW_SLOT_PASSPHRASE,
-				  .pass = pass,
-				  .passlen = passlen};
+	struct vault_cred cred = {
+		.type = IDW_SLOT_PASSPHRASE, .pass = pass, .passlen = passlen};
 
 	return vault_unlock(v, &cred, cb, ctx, rep);
 }
 
-int idw_vault_unlock_key(struct idw_vault *v, uint8_t type,
-			 const char *slot_id, const uint8_t key[32],
-			 idw_vault_rec_cb cb, void *ctx,
+int idw_vault_unlock_key(struct idw_vault *v, uint8_t type, const char *slot_id,
+			 const uint8_t key[32], idw_vault_rec_cb cb, void *ctx,
 			 struct idw_vault_report *rep)
 {
 	struct vault_cred cred = {.type = type, .id = slot_id, .key = key};
 
-	if ((type != IDW_SLOT_KEYCHAIN && type != IDW_SLOT_TOKEN) ||
-	    slot_id == NULL || key == NULL) {
-		if (rep != NULL)
-			memset(rep, 0, sizeof(*rep));
+	if (!key_cred_ok(&cred, rep))
 		return IDW_EINVAL;
-	}
 	return vault_unlock(v, &cred, cb, ctx, rep);
 }
 
@@ -340,9 +346,8 @@ int idw_vault_parse_image(const uint8_t *img, size_t len, const uint8_t *pass,
 			  size_t passlen, idw_vault_rec_cb cb, void *ctx,
 			  struct idw_vault_report *rep)
 {
-	struct vault_cred cred = {.type = IDW_SLOT_PASSPHRASE,
-				  .pass = pass,
-				  .passlen = passlen};
+	struct vault_cred cred = {
+		.type = IDW_SLOT_PASSPHRASE, .pass = pass, .passlen = passlen};
 
 	return parse_image(img, len, &cred, cb, ctx, rep);
 }
@@ -354,12 +359,8 @@ int idw_vault_parse_image_key(const uint8_t *img, size_t len, uint8_t type,
 {
 	struct vault_cred cred = {.type = type, .id = slot_id, .key = key};
 
-	if ((type != IDW_SLOT_KEYCHAIN && type != IDW_SLOT_TOKEN) ||
-	    slot_id == NULL || key == NULL) {
-		if (rep != NULL)
-			memset(rep, 0, sizeof(*rep));
+	if (!key_cred_ok(&cred, rep))
 		return IDW_EINVAL;
-	}
 	return parse_image(img, len, &cred, cb, ctx, rep);
 }
 
@@ -380,7 +381,8 @@ int idw_vault_append(struct idw_vault *v, const struct idw_vault_rec *rec)
 		return IDW_EINVAL;
 	if ((rc = vault_rec_seal(&v->s, v->k, &v->j, rec, &buf, &n)) != 0)
 		return rc;
-	if (vault_write_all(v->fd, buf, n, v->j.end) != 0 || fsync(v->fd) != 0) {
+	if (vault_write_all(v->fd, buf, n, v->j.end) != 0 ||
+	    fsync(v->fd) != 0) {
 		/* Leave no half record behind.  If even that fails, refuse
 		 * to go on: the next start cuts what is left as a torn
 		 * tail. */

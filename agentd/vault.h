@@ -208,9 +208,8 @@ int idw_vault_slots(const struct idw_vault *v, struct idw_slot_info *out,
  * type.  Expiry is the caller's to check (idw_vault_slots): the vault does
  * not read the clock.
  */
-int idw_vault_unlock_key(struct idw_vault *v, uint8_t type,
-			 const char *slot_id, const uint8_t key[32],
-			 idw_vault_rec_cb cb, void *ctx,
+int idw_vault_unlock_key(struct idw_vault *v, uint8_t type, const char *slot_id,
+			 const uint8_t key[32], idw_vault_rec_cb cb, void *ctx,
 			 struct idw_vault_report *rep) IDW_WUR;
 
 /*

@@ -49,8 +49,8 @@ static int table_current(const struct idw_vault *v, uint8_t *head,
 		return rc;
 	if (memcmp(head, v->s.core, VAULT_CORE_SIZE) != 0)
 		return IDW_ECORRUPT;
-	return vault_area_table(head, head + VAULT_HDR_SIZE, &cur, &other_ok,
-				t, tlen, why, sizeof(why));
+	return vault_area_table(head, head + VAULT_HDR_SIZE, &cur, &other_ok, t,
+				tlen, why, sizeof(why));
 }
 
 int idw_vault_slots(const struct idw_vault *v, struct idw_slot_info *out,
@@ -102,8 +102,8 @@ static int table_commit(struct idw_vault *v, const struct table_edit *e)
 	n.gen = v->s.gen + 1;
 	n.cur = first;
 	vault_area_build(&n, v->k, area);
-	if (vault_write_all(v->fd, area, sizeof(area),
-			    VAULT_AREA_OFF(first)) != 0 ||
+	if (vault_write_all(v->fd, area, sizeof(area), VAULT_AREA_OFF(first)) !=
+		    0 ||
 	    fsync(v->fd) != 0)
 		return IDW_EIO;
 	v->s = n;
@@ -114,8 +114,7 @@ static int table_commit(struct idw_vault *v, const struct table_edit *e)
 	return rc;
 }
 
-static bool pending_is(const struct idw_vault *v, uint8_t type,
-		       const char *id)
+static bool pending_is(const struct idw_vault *v, uint8_t type, const char *id)
 {
 	return v->pend != NULL && v->pend->type == type &&
 	       strcmp(v->pend->id, id) == 0;
@@ -135,8 +134,8 @@ static bool token_id_taken(const uint8_t *t, size_t len, uint8_t type,
 	vault_rows_begin(&it, t, len);
 	while (vault_rows_next(&it, &r) == 1) {
 		if (r.type == type || r.type == IDW_SLOT_PASSPHRASE ||
-		    !vault_row_known(r.type) || vault_row_info(&r, &info) != 0 ||
-		    strcmp(info.id, id) != 0)
+		    !vault_row_known(r.type) ||
+		    vault_row_info(&r, &info) != 0 || strcmp(info.id, id) != 0)
 			continue;
 		if (r.type != IDW_SLOT_TOMBSTONE ||
 		    info.revoked_type == IDW_SLOT_TOKEN ||
@@ -161,6 +160,16 @@ static int table_put(struct idw_vault *v, uint8_t type, const char *id,
 	return table_commit(v, &e);
 }
 
+/* What each add takes; only a keychain slot may be pending. */
+static bool add_ok(const struct idw_slot_info *m, bool verifier)
+{
+	if (verifier)
+		return m->type == IDW_SLOT_VERIFIER && !m->pending;
+	if (m->type == IDW_SLOT_KEYCHAIN)
+		return strcmp(m->id, IDW_SLOT_KEYCHAIN_ID) == 0;
+	return m->type == IDW_SLOT_TOKEN && !m->pending;
+}
+
 static int slot_add(struct idw_vault *v, const struct idw_slot_info *meta,
 		    const uint8_t *key, bool verifier)
 {
@@ -179,23 +188,15 @@ static int slot_add(struct idw_vault *v, const struct idw_slot_info *meta,
 	info = *meta;
 	info.revoked_at = 0;
 	info.revoked_type = 0;
-	if (verifier)
-		rc = info.type == IDW_SLOT_VERIFIER && !info.pending ? 0
-								     : IDW_EINVAL;
-	else if (info.type == IDW_SLOT_KEYCHAIN)
-		rc = strcmp(info.id, IDW_SLOT_KEYCHAIN_ID) == 0 ? 0
-								 : IDW_EINVAL;
-	else
-		rc = info.type == IDW_SLOT_TOKEN && !info.pending ? 0
-								  : IDW_EINVAL;
-	if (rc != 0 || !vault_slot_info_ok(&info))
+	if (!vault_slot_info_ok(&info) || !add_ok(&info, verifier))
 		return IDW_EINVAL;
 	if (info.type != IDW_SLOT_KEYCHAIN &&
 	    token_id_taken(v->s.table, v->s.table_len, info.type, info.id))
 		return IDW_EEXIST;
-	wlen = verifier ? VAULT_VERIFIER_LEN
-	       : info.pending ? 0
-			      : VAULT_WRAP_LEN;
+	if (verifier)
+		wlen = VAULT_VERIFIER_LEN;
+	else
+		wlen = info.pending ? 0 : VAULT_WRAP_LEN;
 	if ((rc = vault_row_build(row, sizeof(row), &info, wlen, &r)) != 0)
 		return rc;
 	if (verifier) {
@@ -352,8 +353,8 @@ int idw_vault_verifier_check(const struct idw_vault *v, const char *id,
 		rc = IDW_ENOMEM;
 		goto out;
 	}
-	if ((rc = vault_kek_from_key(IDW_SLOT_TOKEN, secret, v->s.core,
-				     kek)) == 0)
+	if ((rc = vault_kek_from_key(IDW_SLOT_TOKEN, secret, v->s.core, kek)) ==
+	    0)
 		rc = vault_row_open(&r, v->s.core, kek, vk);
 out:
 	idw_arena_free(vk);

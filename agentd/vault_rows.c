@@ -40,12 +40,17 @@ static const char *kek_context(uint8_t type)
 	}
 }
 
+/* A read-only bounded view over bytes from the file. */
+static void view(struct idw_buf *b, const uint8_t *p, size_t n)
+{
+	idw_buf_init(b, n, 0);
+	b->d = (uint8_t *)p;
+	b->len = b->cap = n;
+}
+
 void vault_rows_begin(struct row_iter *it, const uint8_t *t, size_t len)
 {
-	/* A read-only bounded view over bytes from the file. */
-	idw_buf_init(&it->b, len, 0);
-	it->b.d = (uint8_t *)t;
-	it->b.len = it->b.cap = len;
+	view(&it->b, t, len);
 }
 
 int vault_rows_next(struct row_iter *it, struct slot_row *r)
@@ -121,61 +126,72 @@ bool vault_slot_info_ok(const struct idw_slot_info *m)
 	       field_ok(m->principal, sizeof(m->principal));
 }
 
+static int meta_text(const uint8_t *v, size_t len, char *out, size_t size)
+{
+	if (!text_ok(v, len, size - 1))
+		return IDW_ECORRUPT;
+	memcpy(out, v, len);
+	return 0;
+}
+
+static int meta_i64(const uint8_t *v, size_t len, int64_t *out)
+{
+	if (len != 8)
+		return IDW_ECORRUPT;
+	*out = (int64_t)idw_le64_get(v);
+	return 0;
+}
+
 /* Metadata TLV into out (type and id are the caller's). */
 static int meta_decode(const uint8_t *m, size_t n, struct idw_slot_info *out)
 {
-	struct row_iter it;
-	struct idw_buf *b = &it.b;
+	struct idw_buf b;
 	const uint8_t *v;
 	uint8_t tag, len;
 	unsigned seen = 0;
+	int rc = 0;
 
-	vault_rows_begin(&it, m, n);
-	while (idw_buf_avail(b) > 0) {
-		if (idw_buf_get_u8(b, &tag) != 0 ||
-		    idw_buf_get_u8(b, &len) != 0)
+	view(&b, m, n);
+	while (rc == 0 && idw_buf_avail(&b) > 0) {
+		if (idw_buf_get_u8(&b, &tag) != 0 ||
+		    idw_buf_get_u8(&b, &len) != 0)
 			return IDW_ECORRUPT;
-		v = idw_buf_ptr(b);
-		if (idw_buf_skip(b, len) != 0)
+		v = idw_buf_ptr(&b);
+		if (idw_buf_skip(&b, len) != 0)
 			return IDW_ECORRUPT;
 		if (tag == 0 || tag > TAG_FLAGS)
-			continue; /* later versions' */
+			continue; /* a later version's */
 		if (seen & (1u << tag))
 			return IDW_ECORRUPT;
 		seen |= 1u << tag;
 		switch (tag) {
 		case TAG_LABEL:
-			if (!text_ok(v, len, sizeof(out->label) - 1))
-				return IDW_ECORRUPT;
-			memcpy(out->label, v, len);
+			rc = meta_text(v, len, out->label, sizeof(out->label));
 			break;
 		case TAG_PRINCIPAL:
-			if (!text_ok(v, len, sizeof(out->principal) - 1))
-				return IDW_ECORRUPT;
-			memcpy(out->principal, v, len);
+			rc = meta_text(v, len, out->principal,
+				       sizeof(out->principal));
 			break;
 		case TAG_CREATED:
+			rc = meta_i64(v, len, &out->created);
+			break;
 		case TAG_EXPIRES:
+			rc = meta_i64(v, len, &out->expires);
+			break;
 		case TAG_REVOKED_AT:
-			if (len != 8)
-				return IDW_ECORRUPT;
-			*(tag == TAG_CREATED   ? &out->created
-			  : tag == TAG_EXPIRES ? &out->expires
-					       : &out->revoked_at) =
-			    (int64_t)idw_le64_get(v);
+			rc = meta_i64(v, len, &out->revoked_at);
 			break;
 		case TAG_REVOKED_TYPE:
+			rc = len == 1 ? 0 : IDW_ECORRUPT;
+			out->revoked_type = len == 1 ? v[0] : 0;
+			break;
 		case TAG_FLAGS:
-			if (len != 1)
-				return IDW_ECORRUPT;
-			if (tag == TAG_REVOKED_TYPE)
-				out->revoked_type = v[0];
-			else
-				out->pending = (v[0] & FLAG_PENDING) != 0;
+			rc = len == 1 ? 0 : IDW_ECORRUPT;
+			out->pending = len == 1 && (v[0] & FLAG_PENDING) != 0;
 			break;
 		}
 	}
-	return 0;
+	return rc;
 }
 
 /* A row of a type after the passphrase row, checked for its type. */
@@ -274,8 +290,8 @@ int vault_table_check(const uint8_t *t, size_t len, struct slot_row *pp,
 	return 0;
 }
 
-int vault_table_find(const uint8_t *t, size_t len, uint8_t type,
-		     const char *id, struct slot_row *r)
+int vault_table_find(const uint8_t *t, size_t len, uint8_t type, const char *id,
+		     struct slot_row *r)
 {
 	struct row_iter it;
 
@@ -304,8 +320,8 @@ int vault_table_list(const uint8_t *t, size_t len, struct idw_slot_info *out,
 			for (size_t j = 0;
 			     j < r.id_len && j < VAULT_SLOT_ID_MAX; j++)
 				info.id[j] = r.id[j] > 0x20 && r.id[j] < 0x7f
-						 ? (char)r.id[j]
-						 : '?';
+						     ? (char)r.id[j]
+						     : '?';
 		} else if (vault_row_info(&r, &info) != 0) {
 			return IDW_ECORRUPT; /* the table was not checked */
 		}
@@ -317,8 +333,8 @@ int vault_table_list(const uint8_t *t, size_t len, struct idw_slot_info *out,
 	return i > max ? IDW_ETOOBIG : 0;
 }
 
-static int tlv_put(uint8_t **p, const uint8_t *end, uint8_t tag,
-		   const void *v, size_t len)
+static int tlv_put(uint8_t **p, const uint8_t *end, uint8_t tag, const void *v,
+		   size_t len)
 {
 	if (len > UINT8_MAX || (size_t)(end - *p) < 2 + len)
 		return IDW_ETOOBIG;
@@ -329,8 +345,7 @@ static int tlv_put(uint8_t **p, const uint8_t *end, uint8_t tag,
 	return 0;
 }
 
-static int tlv_put_i64(uint8_t **p, const uint8_t *end, uint8_t tag,
-		       int64_t v)
+static int tlv_put_i64(uint8_t **p, const uint8_t *end, uint8_t tag, int64_t v)
 {
 	uint8_t le[8];
 
@@ -369,8 +384,7 @@ int vault_row_build(uint8_t *out, size_t cap, const struct idw_slot_info *info,
 	    (info->revoked_type != 0 &&
 	     (rc = tlv_put(&p, end, TAG_REVOKED_TYPE, &info->revoked_type,
 			   1))) ||
-	    (info->pending &&
-	     (rc = tlv_put(&p, end, TAG_FLAGS, &flags, 1))))
+	    (info->pending && (rc = tlv_put(&p, end, TAG_FLAGS, &flags, 1))))
 		return rc;
 	if ((size_t)(end - p) < 2 + wrapped_len)
 		return IDW_ETOOBIG;
@@ -401,8 +415,8 @@ void vault_row_seal(const struct slot_row *r, const uint8_t *core,
 	wrap_aad(r, core, aad);
 	randombytes_buf(w, NONCE_LEN);
 	crypto_aead_xchacha20poly1305_ietf_encrypt(
-	    w + NONCE_LEN, NULL, vk, VAULT_KEY_LEN, aad,
-	    IDW_VAULT_ID_LEN + r->aad_len, NULL, w, kek);
+		w + NONCE_LEN, NULL, vk, VAULT_KEY_LEN, aad,
+		IDW_VAULT_ID_LEN + r->aad_len, NULL, w, kek);
 }
 
 int vault_row_open(const struct slot_row *r, const uint8_t *core,
@@ -414,8 +428,8 @@ int vault_row_open(const struct slot_row *r, const uint8_t *core,
 		return IDW_EUNLOCK;
 	wrap_aad(r, core, aad);
 	if (crypto_aead_xchacha20poly1305_ietf_decrypt(
-		vk, NULL, NULL, r->wrapped + NONCE_LEN, CT_LEN, aad,
-		IDW_VAULT_ID_LEN + r->aad_len, r->wrapped, kek) != 0)
+		    vk, NULL, NULL, r->wrapped + NONCE_LEN, CT_LEN, aad,
+		    IDW_VAULT_ID_LEN + r->aad_len, r->wrapped, kek) != 0)
 		return IDW_EUNLOCK;
 	return 0;
 }

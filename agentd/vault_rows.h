@@ -56,14 +56,13 @@ int vault_table_check(const uint8_t *t, size_t len, struct slot_row *pp,
 		      char *why, size_t wl) IDW_WUR;
 
 /* The live row of (type, id), or the first tombstone with that id. */
-int vault_table_find(const uint8_t *t, size_t len, uint8_t type,
-		     const char *id, struct slot_row *r) IDW_WUR;
+int vault_table_find(const uint8_t *t, size_t len, uint8_t type, const char *id,
+		     struct slot_row *r) IDW_WUR;
 
 /* A type this version reads (passphrase .. tombstone). */
 bool vault_row_known(uint8_t type);
 /* A known row after the passphrase row, decoded and checked for its type. */
-int vault_row_info(const struct slot_row *r,
-		   struct idw_slot_info *out) IDW_WUR;
+int vault_row_info(const struct slot_row *r, struct idw_slot_info *out) IDW_WUR;
 
 /* Rows of a checked table as idw_vault_slots hands them out. */
 int vault_table_list(const uint8_t *t, size_t len, struct idw_slot_info *out,

@@ -317,8 +317,8 @@ int vault_slots_list(const uint8_t core[VAULT_CORE_SIZE],
 	int cur, rc;
 
 	*n = 0;
-	if ((rc = vault_area_table(core, areas, &cur, &other_ok, &t, &tlen,
-				   why, sizeof(why))) != 0)
+	if ((rc = vault_area_table(core, areas, &cur, &other_ok, &t, &tlen, why,
+				   sizeof(why))) != 0)
 		return rc;
 	return vault_table_list(t, tlen, out, max, n);
 }
@@ -375,8 +375,8 @@ int vault_slots_open(struct vault_slots *s, const uint8_t core[VAULT_CORE_SIZE],
 	char name;
 
 	*keys = NULL;
-	if ((rc = vault_area_table(core, areas, &cur, &other_ok, &t, &tlen,
-				   why, wl)) != 0)
+	if ((rc = vault_area_table(core, areas, &cur, &other_ok, &t, &tlen, why,
+				   wl)) != 0)
 		return rc;
 	a = areas + cur * VAULT_AREA_SIZE;
 	name = cur ? 'B' : 'A';

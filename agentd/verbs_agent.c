@@ -87,11 +87,47 @@ static int audit_key_load(struct agent *a, char *why, size_t whylen)
 	return r;
 }
 
+/*
+ * What every unlock shares once the vault said yes or no: the audit key,
+ * the unlocked state, and an audited torn-tail cut.  On any failure all
+ * is wiped again.
+ */
+static int unlock_finish(struct agent *a, int r,
+			 const struct idw_vault_report *rep, const char *wrong,
+			 char *why, size_t whylen)
+{
+	char detail[300];
+
+	if (r != 0) {
+		if (r == IDW_EUNLOCK)
+			snprintf(why, whylen, "%s", wrong);
+		else
+			snprintf(why, whylen, "%s: %s", a->vault_path,
+				 rep->detail[0] ? rep->detail
+						: idw_strerror(r));
+		agent_lock(a);
+		return r;
+	}
+	if ((r = audit_key_load(a, why, whylen)) != 0) {
+		agent_lock(a);
+		return r;
+	}
+	a->locked = false;
+	if (rep->truncated_tail) {
+		snprintf(detail, sizeof(detail),
+			 "a torn final record of %llu bytes was cut off",
+			 (unsigned long long)rep->truncated_bytes);
+		audit_agent_event(a, NULL, "torn-tail truncation", "ok",
+				  detail);
+	}
+	return 0;
+}
+
 int agent_unlock(struct agent *a, const uint8_t *pass, size_t len, char *why,
 		 size_t whylen)
 {
 	struct idw_vault_report rep;
-	char detail[300];
+	char wrong[IDW_PATH_MAX + 32];
 	int r;
 
 	why[0] = '\0';
@@ -101,29 +137,28 @@ int agent_unlock(struct agent *a, const uint8_t *pass, size_t len, char *why,
 		return r;
 	r = idw_vault_unlock(a->vault, pass, len, store_apply_cb, &a->store,
 			     &rep);
-	if (r != 0) {
-		if (r == IDW_EUNLOCK)
-			snprintf(why, whylen, "wrong passphrase for %s",
-				 a->vault_path);
-		else
-			snprintf(why, whylen, "%s: %s", a->vault_path,
-				 rep.detail[0] ? rep.detail : idw_strerror(r));
-		agent_lock(a);
+	snprintf(wrong, sizeof(wrong), "wrong passphrase for %s",
+		 a->vault_path);
+	return unlock_finish(a, r, &rep, wrong, why, whylen);
+}
+
+int agent_unlock_key(struct agent *a, uint8_t type, const char *slot_id,
+		     const uint8_t key[32], char *why, size_t whylen)
+{
+	struct idw_vault_report rep;
+	int r;
+
+	why[0] = '\0';
+	agent_lock(a);
+	memset(&rep, 0, sizeof(rep));
+	if ((r = idw_shield_init()) != 0)
 		return r;
-	}
-	if ((r = audit_key_load(a, why, whylen)) != 0) {
-		agent_lock(a);
-		return r;
-	}
-	a->locked = false;
-	if (rep.truncated_tail) {
-		snprintf(detail, sizeof(detail),
-			 "a torn final record of %llu bytes was cut off",
-			 (unsigned long long)rep.truncated_bytes);
-		audit_agent_event(a, NULL, "torn-tail truncation", "ok",
-				  detail);
-	}
-	return 0;
+	r = idw_vault_unlock_key(a->vault, type, slot_id, key, store_apply_cb,
+				 &a->store, &rep);
+	if (r == IDW_ENOENT)
+		r = IDW_EUNLOCK;
+	return unlock_finish(a, r, &rep, "its key does not open this vault",
+			     why, whylen);
 }
 
 long agent_proc_field(struct agent *a, const char *field)

@@ -70,6 +70,19 @@ def read_memory(pid):
     return out
 
 
+def wait_idle(pid, timeout=5):
+    """Until pid sleeps in poll: the client has its reply once send()
+    copied it, the agent wipes its buffers only after that."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        with open(f"/proc/{pid}/syscall") as f:
+            nr = f.read().split()[0]
+        if nr in ("7", "271"):  # poll, ppoll
+            return
+        time.sleep(0.01)
+    raise AssertionError(f"{pid} did not go back to poll")
+
+
 def where(mem, needle):
     return sorted({line for line, b in mem if needle in b})
 
@@ -89,11 +102,13 @@ class Secrets:
             self.ids.append(rep["id"])
 
     def use(self, c):
+        # Metadata first, then values: the last thing a value's scratch
+        # block saw is its value, not a reuse.
+        assert c.call({"verb": "list"})["ok"]
         for pid, value in zip(self.ids, self.values):
             msg, sec = c.call_secret({"verb": "get", "id": pid,
                                       "purpose": "memory test"})
             assert msg["ok"] and sec == value.encode(), msg
-        assert c.call({"verb": "list"})["ok"]
 
     def found(self, mem, names=True):
         """What is still there, by kind and where."""
@@ -111,6 +126,7 @@ class Secrets:
 def positive_control(pid, s):
     """While unlocked: the names are found (the reader sees the arena),
     the values and the passphrase are not (shielded, wiped)."""
+    wait_idle(pid)
     mem = read_memory(pid)
     hits = s.found(mem)
     assert "name" in hits, "the reader does not see passport metadata"
@@ -171,6 +187,7 @@ def test_nothing_after_lock():
     with h:
         positive_control(p.pid, s)
         assert c.call({"verb": "lock"})["ok"]
+        wait_idle(p.pid)
         hits = s.found(read_memory(p.pid))
         assert not hits, f"still in memory after lock: {hits}"
         # unlocking again brings the metadata back: the reader still works
@@ -178,6 +195,7 @@ def test_nothing_after_lock():
         s.use(c)
         positive_control(p.pid, s)
         assert c.call({"verb": "lock"})["ok"]
+        wait_idle(p.pid)
         hits = s.found(read_memory(p.pid))
         assert not hits, f"still in memory after unlock and lock: {hits}"
 
@@ -193,6 +211,9 @@ def check_exit(trigger_name):
         args = ("--idle-timeout=2s",) if trigger_name == "idle" else ()
         p, c = agent_with_secrets(h, s, *args)
         positive_control(p.pid, s)
+        # Passport JSON through memcpy last: bytes of it in registers at
+        # exit must not reach the stack (lazy binding would put them there).
+        assert c.call({"verb": "list"})["ok"]
 
         def trigger():
             if trigger_name == "stop":

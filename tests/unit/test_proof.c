@@ -48,6 +48,7 @@ static const char *const closed_list[] = {
 	"lock",	     "logout",	"token_revoke", "grants_revoke",
 	"backup",    "init",	"unlock",	"stop",
 	"challenge", "get",	"check_policy", "request_access",
+	"token_list", "login_confirm",
 };
 
 struct fx {

@@ -31,7 +31,7 @@
 #define PASS ((const uint8_t *)"correct horse battery")
 #define PASSLEN (sizeof("correct horse battery") - 1)
 #define FUZZ_PASS "fuzz-passphrase-0" /* as in tests/fuzz/fuzz_vault.c */
-#define FUZZ_TOKEN_BASE 0xa0		   /* ditto */
+#define FUZZ_TOKEN_BASE 0xa0	      /* ditto */
 #define FUZZ_KEYCHAIN_BASE 0x40
 #define REC_HDR 36
 #define AREA(i) VAULT_AREA_OFF(i)
@@ -1096,8 +1096,7 @@ static void tok_make(struct tok *t)
 	uint8_t h[32];
 
 	randombytes_buf(t->secret, sizeof(t->secret));
-	crypto_generichash(h, sizeof(h), t->secret, sizeof(t->secret), NULL,
-			   0);
+	crypto_generichash(h, sizeof(h), t->secret, sizeof(t->secret), NULL, 0);
 	sodium_bin2hex(t->id, sizeof(t->id), h, 6);
 }
 
@@ -1243,9 +1242,9 @@ static void test_token_slot_unlock(void **state)
 	idw_vault_close(v);
 
 	/* the right key replays the same records */
-	assert_int_equal(reopen_key(f->path, IDW_SLOT_TOKEN, t.id, t.secret, g,
-				    &rep),
-			 0);
+	assert_int_equal(
+		reopen_key(f->path, IDW_SLOT_TOKEN, t.id, t.secret, g, &rep),
+		0);
 	assert_true(got_is_series(g, 0, 4));
 	assert_int_equal(rep.records, 4);
 	assert_int_equal(reopen_key(f->path, IDW_SLOT_TOKEN, t.id, other.secret,
@@ -1256,9 +1255,9 @@ static void test_token_slot_unlock(void **state)
 	assert_int_equal(reopen_key(f->path, IDW_SLOT_TOKEN, other.id,
 				    other.secret, g, &rep),
 			 IDW_ENOENT);
-	assert_int_equal(reopen_key(f->path, IDW_SLOT_KEYCHAIN, t.id, t.secret,
-				    g, &rep),
-			 IDW_ENOENT);
+	assert_int_equal(
+		reopen_key(f->path, IDW_SLOT_KEYCHAIN, t.id, t.secret, g, &rep),
+		IDW_ENOENT);
 	assert_int_equal(reopen_key(f->path, IDW_SLOT_PASSPHRASE, "passphrase",
 				    t.secret, g, &rep),
 			 IDW_EINVAL);
@@ -1269,13 +1268,13 @@ static void test_token_slot_unlock(void **state)
 
 		got_reset(g);
 		assert_int_equal(idw_vault_parse_image_key(
-				     img, len, IDW_SLOT_TOKEN, t.id, t.secret,
-				     collect, g, &rep),
+					 img, len, IDW_SLOT_TOKEN, t.id,
+					 t.secret, collect, g, &rep),
 				 0);
 		assert_true(got_is_series(g, 0, 4));
 		assert_int_equal(idw_vault_parse_image_key(
-				     img, len, IDW_SLOT_TOKEN, t.id,
-				     other.secret, NULL, NULL, &rep),
+					 img, len, IDW_SLOT_TOKEN, t.id,
+					 other.secret, NULL, NULL, &rep),
 				 IDW_EUNLOCK);
 		free(img);
 	}
@@ -1338,15 +1337,15 @@ static void test_token_remove_tombstone(void **state)
 	assert_int_equal(idw_vault_slot_remove(v, IDW_SLOT_PASSPHRASE,
 					       "passphrase", 1, true),
 			 IDW_EINVAL);
-	assert_int_equal(
-	    idw_vault_slot_remove(v, IDW_SLOT_TOKEN, "nosuchtoken0", 1, true),
-	    IDW_ENOENT);
-	assert_int_equal(
-	    idw_vault_slot_remove(v, IDW_SLOT_TOKEN, t.id, 1700001234, true),
-	    0);
-	assert_int_equal(
-	    idw_vault_slot_remove(v, IDW_SLOT_TOKEN, t.id, 1700001235, true),
-	    IDW_ENOENT);
+	assert_int_equal(idw_vault_slot_remove(v, IDW_SLOT_TOKEN,
+					       "nosuchtoken0", 1, true),
+			 IDW_ENOENT);
+	assert_int_equal(idw_vault_slot_remove(v, IDW_SLOT_TOKEN, t.id,
+					       1700001234, true),
+			 0);
+	assert_int_equal(idw_vault_slot_remove(v, IDW_SLOT_TOKEN, t.id,
+					       1700001235, true),
+			 IDW_ENOENT);
 	/* a revoked secret does not come back */
 	assert_int_equal(idw_vault_slot_add_key(v, &m, t.secret), IDW_EEXIST);
 	m.type = IDW_SLOT_VERIFIER;
@@ -1368,8 +1367,8 @@ static void test_token_remove_tombstone(void **state)
 			 IDW_ENOENT);
 	idw_vault_close(v);
 	assert_int_equal(
-	    reopen_key(f->path, IDW_SLOT_TOKEN, t.id, t.secret, g, &rep),
-	    IDW_ENOENT);
+		reopen_key(f->path, IDW_SLOT_TOKEN, t.id, t.secret, g, &rep),
+		IDW_ENOENT);
 	assert_int_equal(reopen(f->path, g, &rep), 0);
 	assert_true(got_is_series(g, 0, 2));
 
@@ -1383,17 +1382,19 @@ static void test_token_remove_tombstone(void **state)
 	/* the threat model's sentence: an older copy still opens */
 	write_file(f->path, before, blen);
 	assert_int_equal(
-	    reopen_key(f->path, IDW_SLOT_TOKEN, t.id, t.secret, g, &rep), 0);
+		reopen_key(f->path, IDW_SLOT_TOKEN, t.id, t.secret, g, &rep),
+		0);
 	assert_true(got_is_series(g, 0, 2));
 
 	/* tombstones themselves can be cleared */
 	write_file(f->path, after, alen);
 	v = open_unlocked(f->path);
 	assert_int_equal(
-	    idw_vault_slot_remove(v, IDW_SLOT_TOMBSTONE, t.id, 0, true),
-	    IDW_EINVAL);
+		idw_vault_slot_remove(v, IDW_SLOT_TOMBSTONE, t.id, 0, true),
+		IDW_EINVAL);
 	assert_int_equal(
-	    idw_vault_slot_remove(v, IDW_SLOT_TOMBSTONE, t.id, 0, false), 0);
+		idw_vault_slot_remove(v, IDW_SLOT_TOMBSTONE, t.id, 0, false),
+		0);
 	assert_int_equal(idw_vault_slots(v, s, IDW_SLOT_MAX, &n), 0);
 	assert_int_equal(n, 1);
 	idw_vault_close(v);
@@ -1428,9 +1429,9 @@ static void test_keychain_pending(void **state)
 	v = open_unlocked(f->path);
 	assert_int_equal(idw_vault_slot_add_key(v, &m, key), IDW_EINVAL);
 	snprintf(m.id, sizeof(m.id), "keychain");
-	assert_int_equal(idw_vault_slot_confirm(v, IDW_SLOT_KEYCHAIN,
-						"keychain"),
-			 IDW_ENOENT);
+	assert_int_equal(
+		idw_vault_slot_confirm(v, IDW_SLOT_KEYCHAIN, "keychain"),
+		IDW_ENOENT);
 	assert_int_equal(idw_vault_slot_add_key(v, &m, key), 0);
 	assert_int_equal(idw_vault_slots(v, s, IDW_SLOT_MAX, &n), 0);
 	assert_true(slot_find(s, n, IDW_SLOT_KEYCHAIN, "keychain")->pending);
@@ -1448,17 +1449,15 @@ static void test_keychain_pending(void **state)
 	assert_true(got_is_series(g, 0, 2));
 
 	/* confirmed by the same agent, it unlocks */
-	assert_int_equal(idw_vault_slot_confirm(v, IDW_SLOT_KEYCHAIN,
-						"keychain"),
-			 0);
-	assert_int_equal(idw_vault_slot_confirm(v, IDW_SLOT_KEYCHAIN,
-						"keychain"),
-			 0);
+	assert_int_equal(
+		idw_vault_slot_confirm(v, IDW_SLOT_KEYCHAIN, "keychain"), 0);
+	assert_int_equal(
+		idw_vault_slot_confirm(v, IDW_SLOT_KEYCHAIN, "keychain"), 0);
 	assert_int_equal(idw_vault_slots(v, s, IDW_SLOT_MAX, &n), 0);
 	assert_false(slot_find(s, n, IDW_SLOT_KEYCHAIN, "keychain")->pending);
 	assert_string_equal(
-	    slot_find(s, n, IDW_SLOT_KEYCHAIN, "keychain")->label,
-	    "OS keychain");
+		slot_find(s, n, IDW_SLOT_KEYCHAIN, "keychain")->label,
+		"OS keychain");
 	idw_vault_close(v);
 	assert_int_equal(reopen_key(f->path, IDW_SLOT_KEYCHAIN, "keychain", key,
 				    g, &rep),
@@ -1472,14 +1471,14 @@ static void test_keychain_pending(void **state)
 	idw_vault_lock(v);
 	assert_int_equal(idw_vault_unlock(v, PASS, PASSLEN, NULL, NULL, &rep),
 			 0);
-	assert_int_equal(idw_vault_slot_confirm(v, IDW_SLOT_KEYCHAIN,
-						"keychain"),
-			 IDW_ENOENT);
+	assert_int_equal(
+		idw_vault_slot_confirm(v, IDW_SLOT_KEYCHAIN, "keychain"),
+		IDW_ENOENT);
 	idw_vault_close(v);
 	v = open_unlocked(f->path);
-	assert_int_equal(idw_vault_slot_confirm(v, IDW_SLOT_KEYCHAIN,
-						"keychain"),
-			 IDW_ENOENT);
+	assert_int_equal(
+		idw_vault_slot_confirm(v, IDW_SLOT_KEYCHAIN, "keychain"),
+		IDW_ENOENT);
 	assert_int_equal(reopen_key(f->path, IDW_SLOT_KEYCHAIN, "keychain",
 				    key2, g, &rep),
 			 IDW_ENOENT);
@@ -1492,9 +1491,8 @@ static void test_keychain_pending(void **state)
 
 	/* login, confirm, logout: no tombstone either */
 	assert_int_equal(idw_vault_slot_add_key(v, &m, key2), 0);
-	assert_int_equal(idw_vault_slot_confirm(v, IDW_SLOT_KEYCHAIN,
-						"keychain"),
-			 0);
+	assert_int_equal(
+		idw_vault_slot_confirm(v, IDW_SLOT_KEYCHAIN, "keychain"), 0);
 	assert_int_equal(reopen_key(f->path, IDW_SLOT_KEYCHAIN, "keychain",
 				    key2, g, &rep),
 			 0);
@@ -1551,14 +1549,14 @@ static void test_verifier(void **state)
 	idw_vault_close(v);
 	/* it cannot unlock */
 	assert_int_equal(
-	    reopen_key(f->path, IDW_SLOT_TOKEN, t.id, t.secret, g, &rep),
-	    IDW_ENOENT);
+		reopen_key(f->path, IDW_SLOT_TOKEN, t.id, t.secret, g, &rep),
+		IDW_ENOENT);
 
 	v = open_unlocked(f->path);
 	assert_int_equal(idw_vault_verifier_check(v, t.id, t.secret), 0);
-	assert_int_equal(
-	    idw_vault_slot_remove(v, IDW_SLOT_VERIFIER, t.id, 1700000900, true),
-	    0);
+	assert_int_equal(idw_vault_slot_remove(v, IDW_SLOT_VERIFIER, t.id,
+					       1700000900, true),
+			 0);
 	assert_int_equal(idw_vault_verifier_check(v, t.id, t.secret),
 			 IDW_ENOENT);
 	assert_int_equal(idw_vault_slots(v, s, IDW_SLOT_MAX, &n), 0);
@@ -1568,6 +1566,76 @@ static void test_verifier(void **state)
 	assert_int_equal(hit->revoked_at, 1700000900);
 	idw_vault_close(v);
 	got_reset(g);
+	free(g);
+}
+
+/*
+ * Key-slot rows changed by someone who recomputes the checksums: a
+ * changed field fails the unwrap (AAD) and the MAC, a malformed row or
+ * metadata is refused before any key is tried, an unknown tag is skipped.
+ */
+static void test_key_slot_tampering(void **state)
+{
+	struct fx *f = *state;
+	struct idw_vault_report rep;
+	struct idw_slot_info m;
+	struct idw_vault *v;
+	struct got *g = calloc(1, sizeof(*g));
+	struct tok t;
+	uint8_t *orig, *img;
+	size_t len;
+	/* token row at table offset 121: type, id_len, id[12], meta_len,
+	 * then label "doc" (tag 1), principal (tag 2), created (tag 3) at
+	 * meta + 25, expires (tag 4) at meta + 35 */
+	const size_t row = VAULT_AREA_TABLE + 121, meta = row + 16;
+	const struct {
+		size_t off;
+		uint8_t val;
+		int want_key, want_pass;
+		const char *detail;
+	} cases[] = {
+		{meta + 37, 0x55, IDW_EUNLOCK, IDW_ECORRUPT, "does not open"},
+		{meta + 2, 'D', IDW_EUNLOCK, IDW_ECORRUPT, "does not open"},
+		{meta + 35, 0x42, IDW_EUNLOCK, IDW_ECORRUPT, "does not open"},
+		{meta + 35, 3, IDW_ECORRUPT, IDW_ECORRUPT, "bad key slot"},
+		{meta + 35, 7, IDW_ECORRUPT, IDW_ECORRUPT, "bad key slot"},
+		{meta + 2, 0x1b, IDW_ECORRUPT, IDW_ECORRUPT, "bad key slot"},
+		{meta + 1, 9, IDW_ECORRUPT, IDW_ECORRUPT, "bad key slot"},
+		{row + 2, ' ', IDW_ECORRUPT, IDW_ECORRUPT, "bad key slot"},
+		{row + 2, 'z', IDW_ENOENT, IDW_ECORRUPT, "no token slot"},
+		{row, IDW_SLOT_TOMBSTONE, IDW_ECORRUPT, IDW_ECORRUPT,
+		 "bad tombstone"},
+		{row, IDW_SLOT_KEYCHAIN, IDW_ENOENT, IDW_ECORRUPT, "no token"},
+		{row, 0x7e, IDW_ENOENT, IDW_ECORRUPT, "no token slot"},
+	};
+
+	tok_make(&t);
+	make_vault(f->path, PASS, PASSLEN, 2, NULL);
+	v = open_unlocked(f->path);
+	m = tok_meta(&t, IDW_SLOT_TOKEN, "doc", 1700000000);
+	assert_int_equal(idw_vault_slot_add_key(v, &m, t.secret), 0);
+	idw_vault_close(v);
+	orig = read_file(f->path, &len);
+	img = malloc(len);
+	assert_int_equal(orig[AREA(0) + row], IDW_SLOT_TOKEN);
+	assert_int_equal(orig[AREA(0) + meta + 35], 4);
+	for (size_t c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
+		memcpy(img, orig, len);
+		for (int i = 0; i < 2; i++)
+			img[AREA(i) + cases[c].off] = cases[c].val;
+		reseal_areas(img);
+		write_file(f->path, img, len);
+		assert_int_equal(reopen_key(f->path, IDW_SLOT_TOKEN, t.id,
+					    t.secret, g, &rep),
+				 cases[c].want_key);
+		if (strstr(rep.detail, cases[c].detail) == NULL)
+			fail_msg("case %zu: %s", c, rep.detail);
+		assert_int_equal(g->n, 0);
+		assert_int_equal(reopen(f->path, g, &rep), cases[c].want_pass);
+		assert_int_equal(g->n, 0);
+	}
+	free(img);
+	free(orig);
 	free(g);
 }
 
@@ -1622,13 +1690,14 @@ static void test_slot_write_crash(void **state)
 	assert_true(got_is_series(g, 0, 3));
 	assert_non_null(strstr(rep.detail, "slot area B fails"));
 	assert_int_equal(
-	    reopen_key(f->path, IDW_SLOT_TOKEN, t1.id, t1.secret, g, &rep),
-	    IDW_ENOENT);
+		reopen_key(f->path, IDW_SLOT_TOKEN, t1.id, t1.secret, g, &rep),
+		IDW_ENOENT);
 
 	/* the same agent tries again and succeeds */
 	assert_int_equal(idw_vault_slot_add_key(v, &m1, t1.secret), 0);
 	assert_int_equal(
-	    reopen_key(f->path, IDW_SLOT_TOKEN, t1.id, t1.secret, g, &rep), 0);
+		reopen_key(f->path, IDW_SLOT_TOKEN, t1.id, t1.secret, g, &rep),
+		0);
 	assert_true(got_is_series(g, 0, 3));
 	assert_int_equal(rep.detail[0], '\0');
 	free(pre);
@@ -1643,17 +1712,19 @@ static void test_slot_write_crash(void **state)
 	assert_int_equal(idw_vault_slots(v, s, IDW_SLOT_MAX, &n), 0);
 	assert_int_equal(n, 3);
 	assert_int_equal(
-	    reopen_key(f->path, IDW_SLOT_TOKEN, t2.id, t2.secret, g, &rep), 0);
+		reopen_key(f->path, IDW_SLOT_TOKEN, t2.id, t2.secret, g, &rep),
+		0);
 	assert_true(got_is_series(g, 0, 3));
 	assert_non_null(strstr(rep.detail, "slot area B fails"));
 	assert_int_equal(append_series(v, 3, 1), 0);
 	/* the next change repairs the torn area */
-	assert_int_equal(
-	    idw_vault_slot_remove(v, IDW_SLOT_TOKEN, t2.id, 1700000002, true),
-	    0);
+	assert_int_equal(idw_vault_slot_remove(v, IDW_SLOT_TOKEN, t2.id,
+					       1700000002, true),
+			 0);
 	idw_vault_close(v);
 	assert_int_equal(
-	    reopen_key(f->path, IDW_SLOT_TOKEN, t1.id, t1.secret, g, &rep), 0);
+		reopen_key(f->path, IDW_SLOT_TOKEN, t1.id, t1.secret, g, &rep),
+		0);
 	assert_int_equal(rep.detail[0], '\0');
 	assert_true(got_is_series(g, 0, 4));
 
@@ -1782,10 +1853,10 @@ static void test_slot_table_full(void **state)
 	/* the row limit: short rows, many tombstones */
 	for (size_t i = 0; i < n; i++)
 		if (s[i].type == IDW_SLOT_TOKEN)
-			assert_int_equal(idw_vault_slot_remove(v, IDW_SLOT_TOKEN,
-							       s[i].id, 0,
-							       false),
-					 0);
+			assert_int_equal(
+				idw_vault_slot_remove(v, IDW_SLOT_TOKEN,
+						      s[i].id, 0, false),
+				0);
 	assert_int_equal(idw_vault_slots(v, s, IDW_SLOT_MAX, &n), 0);
 	assert_int_equal(n, 1);
 	for (unsigned i = 0; i < 100; i++) {
@@ -1846,16 +1917,15 @@ static void test_every_bit_flip_with_slots(void **state)
 			v = open_unlocked(f->path);
 			m = tok_meta(&t1, IDW_SLOT_TOKEN, "one", 1700000000);
 			assert_int_equal(
-			    idw_vault_slot_add_key(v, &m, t1.secret), 0);
+				idw_vault_slot_add_key(v, &m, t1.secret), 0);
 			prev = read_file(f->path, &plen);
 			m = tok_meta(&t2, IDW_SLOT_TOKEN, "two", 1700000001);
 			assert_int_equal(
-			    idw_vault_slot_add_key(v, &m, t2.secret), 0);
+				idw_vault_slot_add_key(v, &m, t2.secret), 0);
 			idw_vault_close(v);
 			free(orig);
 			orig = read_file(f->path, &len);
-			memcpy(orig + AREA(1), prev + AREA(1),
-			       VAULT_AREA_SIZE);
+			memcpy(orig + AREA(1), prev + AREA(1), VAULT_AREA_SIZE);
 			free(prev);
 		}
 		/* the parser the unlock runs, on an image: the same code
@@ -1875,24 +1945,25 @@ static void test_every_bit_flip_with_slots(void **state)
 						     IDW_SLOT_MAX, &n) != 0 ||
 				    n != (prev ? 2 : 3) ||
 				    slot_find(s, n, IDW_SLOT_TOKEN, t1.id) ==
-					NULL)
+					    NULL)
 					fail_msg("byte %zu bit %d: table", i,
 						 bit);
 				got_reset(g);
 				rc = idw_vault_parse_image_key(
-				    orig, len, IDW_SLOT_TOKEN, t1.id, t1.secret,
-				    collect, g, &rep);
+					orig, len, IDW_SLOT_TOKEN, t1.id,
+					t1.secret, collect, g, &rep);
 				if (rc != 0 || !got_is_series(g, 0, 3) ||
 				    strstr(rep.detail, in_a ? "slot area A"
 							    : "slot area B") ==
-					NULL)
+					    NULL)
 					fail_msg("byte %zu bit %d: rc %d", i,
 						 bit, rc);
 				rc = bit != b0 ? (prev ? IDW_ENOENT : 0)
 					       : idw_vault_parse_image_key(
-						     orig, len, IDW_SLOT_TOKEN,
-						     t2.id, t2.secret, NULL,
-						     NULL, &rep);
+							 orig, len,
+							 IDW_SLOT_TOKEN, t2.id,
+							 t2.secret, NULL, NULL,
+							 &rep);
 				if (rc != (prev ? IDW_ENOENT : 0))
 					fail_msg("byte %zu: t2 %d", i, rc);
 				orig[i] ^= (uint8_t)(1u << bit);
@@ -1907,8 +1978,8 @@ static void test_every_bit_flip_with_slots(void **state)
 
 			assert_int_equal(pwrite(fd, &b, 1, (off_t)i), 1);
 			assert_int_equal(idw_vault_open(f->path, &v), 0);
-			assert_int_equal(idw_vault_slots(v, s, IDW_SLOT_MAX, &n),
-					 0);
+			assert_int_equal(
+				idw_vault_slots(v, s, IDW_SLOT_MAX, &n), 0);
 			assert_int_equal(n, mid && i < AREA(1) ? 2 : 3);
 			got_reset(g);
 			assert_int_equal(idw_vault_unlock_key(v, IDW_SLOT_TOKEN,
@@ -1967,17 +2038,17 @@ static void test_slots_survive_compaction(void **state)
 		const uint8_t *row = img + AREA(0) + VAULT_AREA_TABLE;
 		crypto_generichash_state st;
 
-		assert_int_equal(
-		    crypto_pwhash(kek, 32, (const char *)PASS, PASSLEN,
-				  row + 31, idw_le64_get(row + 15),
-				  idw_le64_get(row + 23),
-				  crypto_pwhash_ALG_ARGON2ID13),
-		    0);
+		assert_int_equal(crypto_pwhash(kek, 32, (const char *)PASS,
+					       PASSLEN, row + 31,
+					       idw_le64_get(row + 15),
+					       idw_le64_get(row + 23),
+					       crypto_pwhash_ALG_ARGON2ID13),
+				 0);
 		memcpy(aad, img + 8, 16);
 		memcpy(aad + 16, row, 47);
 		assert_int_equal(crypto_aead_xchacha20poly1305_ietf_decrypt(
-				     vk, NULL, NULL, row + 49 + 24, 48, aad,
-				     16 + 47, row + 49, kek),
+					 vk, NULL, NULL, row + 49 + 24, 48, aad,
+					 16 + 47, row + 49, kek),
 				 0);
 		crypto_kdf_derive_from_key(mk, 32, 1, "idw-slot", vk);
 		for (int i = 0; i < 2; i++) {
@@ -2004,9 +2075,9 @@ static void test_slots_survive_compaction(void **state)
 	assert_int_equal(idw_vault_slot_add_verifier(v, &m, tv.secret), 0);
 	m = tok_meta(&gone, IDW_SLOT_TOKEN, "gone", 1700000000);
 	assert_int_equal(idw_vault_slot_add_key(v, &m, gone.secret), 0);
-	assert_int_equal(
-	    idw_vault_slot_remove(v, IDW_SLOT_TOKEN, gone.id, 1700000500, true),
-	    0);
+	assert_int_equal(idw_vault_slot_remove(v, IDW_SLOT_TOKEN, gone.id,
+					       1700000500, true),
+			 0);
 	memset(&m, 0, sizeof(m));
 	m.type = IDW_SLOT_KEYCHAIN;
 	snprintf(m.id, sizeof(m.id), "keychain");
@@ -2017,9 +2088,9 @@ static void test_slots_survive_compaction(void **state)
 
 	/* during a compaction the table does not change */
 	assert_int_equal(idw_vault_compact_begin(v), 0);
-	assert_int_equal(
-	    idw_vault_slot_remove(v, IDW_SLOT_TOKEN, t.id, 1700000600, true),
-	    IDW_EINVAL);
+	assert_int_equal(idw_vault_slot_remove(v, IDW_SLOT_TOKEN, t.id,
+					       1700000600, true),
+			 IDW_EINVAL);
 	for (unsigned i = 0; i < 3; i++) {
 		struct idw_vault_rec r;
 		struct trec tr;
@@ -2046,14 +2117,15 @@ static void test_slots_survive_compaction(void **state)
 		assert_int_equal(rows_in_area(img, i, 0x7f, "futur"), 1);
 	free(img);
 	assert_int_equal(
-	    reopen_key(f->path, IDW_SLOT_TOKEN, t.id, t.secret, g, &rep), 0);
+		reopen_key(f->path, IDW_SLOT_TOKEN, t.id, t.secret, g, &rep),
+		0);
 	assert_true(got_is_series(g, 0, 3));
-	assert_int_equal(
-	    reopen_key(f->path, IDW_SLOT_KEYCHAIN, "keychain", key, g, &rep),
-	    0);
-	assert_int_equal(
-	    reopen_key(f->path, IDW_SLOT_TOKEN, gone.id, gone.secret, g, &rep),
-	    0);
+	assert_int_equal(reopen_key(f->path, IDW_SLOT_KEYCHAIN, "keychain", key,
+				    g, &rep),
+			 0);
+	assert_int_equal(reopen_key(f->path, IDW_SLOT_TOKEN, gone.id,
+				    gone.secret, g, &rep),
+			 0);
 	assert_int_equal(reopen(f->path, g, &rep), 0);
 	assert_true(got_is_series(g, 0, 3));
 	assert_int_equal(idw_vault_open(f->path, &v), 0);
@@ -2092,9 +2164,9 @@ static void test_doc_key_rows(void **state)
 	m.expires = 0;
 	m.principal[0] = '\0';
 	assert_int_equal(idw_vault_slot_add_verifier(v, &m, tv.secret), 0);
-	assert_int_equal(
-	    idw_vault_slot_remove(v, IDW_SLOT_VERIFIER, tv.id, 1700000009, true),
-	    0);
+	assert_int_equal(idw_vault_slot_remove(v, IDW_SLOT_VERIFIER, tv.id,
+					       1700000009, true),
+			 0);
 	memset(&m, 0, sizeof(m));
 	m.type = IDW_SLOT_KEYCHAIN;
 	snprintf(m.id, sizeof(m.id), "keychain");
@@ -2134,8 +2206,8 @@ static void test_doc_key_rows(void **state)
 	memcpy(aad, img + 8, 16);
 	memcpy(aad + 16, row, 16 + ml);
 	assert_int_equal(crypto_aead_xchacha20poly1305_ietf_decrypt(
-			     vk, NULL, NULL, meta + ml + 2 + 24, 48, aad,
-			     16 + 16 + ml, meta + ml + 2, kek),
+				 vk, NULL, NULL, meta + ml + 2 + 24, 48, aad,
+				 16 + 16 + ml, meta + ml + 2, kek),
 			 0);
 	crypto_generichash_init(&st, vk, 32, 32);
 	crypto_generichash_update(&st, (const uint8_t *)"idw-vk-commit-v1", 16);
@@ -2364,6 +2436,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_keychain_pending, setup,
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_verifier, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_key_slot_tampering, setup,
+					    teardown),
 	    cmocka_unit_test_setup_teardown(test_slot_write_crash, setup,
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_slot_table_full, setup,
