@@ -156,8 +156,10 @@ cJSON *reply_ok(struct reply *rep)
 }
 
 void dispatch_hello(struct agent *a, struct peer *p, const char *json,
-		    size_t json_len, struct reply *rep)
+		    size_t json_len, const uint8_t *token, size_t token_len,
+		    struct reply *rep)
 {
+	char why[400];
 	cJSON *req = idw_json_parse(json, json_len), *o;
 	const char *actor;
 	char hex[33];
@@ -172,10 +174,19 @@ void dispatch_hello(struct agent *a, struct peer *p, const char *json,
 	snprintf(p->claimed_actor, sizeof(p->claimed_actor), "%s",
 		 actor ? actor : "");
 	utf8_scrub(p->claimed_actor);
-	/* Until tokens arrive every connection of our uid is "local". */
-	snprintf(p->principal, sizeof(p->principal), "local");
-	p->hello_done = true;
 	cJSON_Delete(req);
+	/*
+	 * The principal is ours to assign: a verified token's, else
+	 * "local".  A token that does not verify ends the connection.
+	 */
+	snprintf(p->principal, sizeof(p->principal), "local");
+	if (token != NULL &&
+	    auth_identify(a, p, token, token_len, why, sizeof(why)) != 0) {
+		reply_error(rep, IDW_EUNLOCK, "%s", why);
+		rep->close_after = true;
+		return;
+	}
+	p->hello_done = true;
 	if ((o = reply_ok(rep)) == NULL)
 		return;
 	if (idw_vault_initialized(a->vault)) {

@@ -65,7 +65,15 @@ void dispatch_request(struct agent *a, struct peer *p, const char *json,
 
 /* The hello answer. */
 void dispatch_hello(struct agent *a, struct peer *p, const char *json,
-		    size_t json_len, struct reply *rep);
+		    size_t json_len, const uint8_t *token, size_t token_len,
+		    struct reply *rep);
+
+/*
+ * Check a session token presented in a hello's secret segment and make
+ * its principal the connection's ("token:<id>", label as actor).
+ */
+int auth_identify(struct agent *a, struct peer *p, const uint8_t *token,
+		  size_t len, char *why, size_t whylen) IDW_WUR;
 
 /* Verb handlers, by module. */
 int verb_status(struct agent *, struct peer *, const struct verb_args *,

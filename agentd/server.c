@@ -179,7 +179,9 @@ static void conn_frame(struct agent *a, struct conn *c)
 			conn_protocol_error(c, IDW_EINVAL, "second hello");
 			return;
 		}
-		dispatch_hello(a, &c->peer, f.json, f.json_len, &rep);
+		dispatch_hello(a, &c->peer, f.json, f.json_len,
+			       f.has_secret ? f.secret : NULL, f.secret_len,
+			       &rep);
 		conn_queue(c, IDW_FRAME_HELLO, f.hdr.req_id, &rep);
 		return;
 	case IDW_FRAME_REQUEST:

@@ -147,6 +147,70 @@ void agent_token_used(struct agent *a, const char *id, int64_t when)
 	a->token_use[old].at = when;
 }
 
+int auth_identify(struct agent *a, struct peer *p, const uint8_t *token,
+		  size_t len, char *why, size_t whylen)
+{
+	struct idw_slot_info slots[MAX_SLOTS];
+	const struct idw_slot_info *s = NULL;
+	char when[IDW_TIME_LEN], reason[160];
+	struct token *t;
+	size_t n = 0;
+	int r = IDW_EUNLOCK;
+
+	if (!idw_vault_initialized(a->vault)) {
+		snprintf(why, whylen,
+			 "a session token was given, but there "
+			 "is no vault here");
+		return IDW_EUNLOCK;
+	}
+	if ((t = idw_arena_alloc(sizeof(*t))) == NULL)
+		return IDW_ENOMEM;
+	if (token_parse((const char *)token, len, idw_vault_id(a->vault), t,
+			why, whylen) != 0)
+		goto out;
+	if (idw_vault_slots(a->vault, slots, MAX_SLOTS, &n) != 0)
+		n = 0;
+	for (size_t i = 0; i < n && s == NULL; i++)
+		if (strcmp(slots[i].id, t->id) == 0)
+			s = &slots[i];
+	if (s == NULL) {
+		snprintf(why, whylen, "token %s is not known to this vault",
+			 t->id);
+		goto out;
+	}
+	if (s->type == IDW_SLOT_TOMBSTONE) {
+		idw_time_fmt_utc(s->revoked_at, when);
+		snprintf(why, whylen, "token '%s' (%s) was revoked at %s",
+			 s->label, t->id, when);
+		goto out;
+	}
+	if (s->expires != 0 && idw_now() >= s->expires) {
+		idw_time_fmt_utc(s->expires, when);
+		snprintf(why, whylen, "token '%s' (%s) expired at %s", s->label,
+			 t->id, when);
+		goto out;
+	}
+	if (idw_vault_verifier_check(a->vault, t->id, t->secret) != 0) {
+		snprintf(why, whylen, "token '%s' (%s) does not verify",
+			 s->label, t->id);
+		goto out;
+	}
+	snprintf(p->principal, sizeof(p->principal), "token:%s", t->id);
+	snprintf(p->claimed_actor, sizeof(p->claimed_actor), "%s", s->label);
+	agent_token_used(a, t->id, idw_now());
+	if (!a->locked) {
+		snprintf(reason, sizeof(reason),
+			 "token %s '%s' identified a "
+			 "client",
+			 t->id, s->label);
+		audit_auth(a, p, "token use", "ok", reason);
+	}
+	r = 0;
+out:
+	idw_arena_free(t);
+	return r;
+}
+
 static const char *token_kind(uint8_t type)
 {
 	return type == IDW_SLOT_VERIFIER ? "auth-only" : "unlock";

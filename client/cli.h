@@ -56,6 +56,13 @@ int cli_agent_start(const struct cli_args *a);
 int cli_agent_stop(const struct cli_args *a);
 int cli_agent_status(const struct cli_args *a);
 int cli_agent_restart(const struct cli_args *a);
+int cli_auth_login(const struct cli_args *a);
+int cli_auth_logout(const struct cli_args *a);
+int cli_auth_status(const struct cli_args *a);
+int cli_token_create(const struct cli_args *a);
+int cli_token_list(const struct cli_args *a);
+int cli_token_revoke(const struct cli_args *a);
+int cli_mcp_config(const struct cli_args *a);
 
 /* Messages: "idw: " + text, each line escaped for display, on stderr. */
 void cli_warn(const char *text);

@@ -60,6 +60,67 @@ static const struct cli_verb agent_verbs[] = {
 	{NULL, NULL, NULL, 0, 0, NULL, NULL, 0, NULL},
 };
 
+static const struct cli_opt token_create_opts[] = {
+	{"label", CLI_OPT_VALUE},	     {"ttl", CLI_OPT_VALUE},
+	{"expires", CLI_OPT_VALUE},	     {"auth-only", CLI_OPT_FLAG},
+	{"passphrase-stdin", CLI_OPT_FLAG}, {NULL, CLI_OPT_FLAG},
+};
+static const struct cli_opt mcp_config_opts[] = {
+	{"client", CLI_OPT_VALUE},
+	{"wrapper", CLI_OPT_FLAG},
+	{NULL, CLI_OPT_FLAG},
+};
+
+static const struct cli_verb token_verbs[] = {
+	{"create", cli_token_create, token_create_opts, 0, 0,
+	 "auth token create --label L (--ttl 720h | --expires 24h|7d|30d)\n"
+	 "           [--auth-only] [--passphrase-stdin]",
+	 "Make a session token and print it once.  Give it to a headless MCP\n"
+	 "client as IDW_SESSION_TOKEN (or through idw-mcp-wrapper): it\n"
+	 "unlocks the vault and names the client in the audit log.  With\n"
+	 "--auth-only it cannot unlock; it only identifies its holder to an\n"
+	 "unlocked agent.  Takes person proof.",
+	 0, NULL},
+	{"list", cli_token_list, json_opts, 0, 0, "auth token list [--json]",
+	 "List tokens: id, label, kind, status, expiry, last use.", 0, NULL},
+	{"revoke", cli_token_revoke, no_opts, 1, 1,
+	 "auth token revoke ID-PREFIX",
+	 "Remove a token's slot at once; it no longer unlocks or identifies\n"
+	 "anyone.  A copy of vault.idw taken earlier still opens with it\n"
+	 "until 'idw vault rekey'.",
+	 0, NULL},
+	{NULL, NULL, NULL, 0, 0, NULL, NULL, 0, NULL},
+};
+
+static const struct cli_verb auth_verbs[] = {
+	{"login", cli_auth_login, proof_opts, 0, 0,
+	 "auth login [--passphrase-stdin]",
+	 "Let this session's OS keychain unlock the vault, so MCP configs\n"
+	 "need no secret.  Takes person proof.",
+	 0, NULL},
+	{"logout", cli_auth_logout, no_opts, 0, 0, "auth logout",
+	 "Remove the keychain slot and the keychain item.", 0, NULL},
+	{"status", cli_auth_status, json_opts, 0, 0, "auth status [--json]",
+	 "Which unlock source a new agent started here would use, and why\n"
+	 "each earlier one would be skipped.",
+	 0, NULL},
+	{"token", NULL, NULL, 0, 0, "auth token create|list|revoke",
+	 "Session tokens for headless MCP clients.", CLI_VERB_GROUP,
+	 token_verbs},
+	{NULL, NULL, NULL, 0, 0, NULL, NULL, 0, NULL},
+};
+
+static const struct cli_verb mcp_verbs[] = {
+	{"config", cli_mcp_config, mcp_config_opts, 0, 0,
+	 "mcp config [--client claude-desktop|cursor|claude-code|generic]\n"
+	 "           [--wrapper]",
+	 "Print a ready MCP client configuration for idw-mcp, with its\n"
+	 "absolute path and no secret in it.  --wrapper points it at\n"
+	 "idw-mcp-wrapper, which reads a session token from a file.",
+	 0, NULL},
+	{NULL, NULL, NULL, 0, 0, NULL, NULL, 0, NULL},
+};
+
 const struct cli_verb cli_verbs[] = {
 	{"init", cli_init, init_opts, 0, 0,
 	 "init [--kdf interactive|moderate|sensitive] [--passphrase-stdin]",
@@ -121,6 +182,12 @@ const struct cli_verb cli_verbs[] = {
 	 0, NULL},
 	{"agent", NULL, NULL, 0, 0, "agent start|stop|status|restart",
 	 "Manage the agent of this vault.", CLI_VERB_GROUP, agent_verbs},
+	{"auth", NULL, NULL, 0, 0, "auth login|logout|status|token",
+	 "Unlocking without a passphrase: the OS keychain and session\n"
+	 "tokens.",
+	 CLI_VERB_GROUP, auth_verbs},
+	{"mcp", NULL, NULL, 0, 0, "mcp config",
+	 "Configuration for MCP clients.", CLI_VERB_GROUP, mcp_verbs},
 	{NULL, NULL, NULL, 0, 0, NULL, NULL, 0, NULL},
 };
 
@@ -178,10 +245,13 @@ static int find_sub(const struct cli_verb **v, int *argc, char ***argv)
 {
 	const struct cli_verb *sub;
 
-	if (*argc == 0)
-		return usage_error("agent needs one of: start, stop, status, "
-				   "restart",
-				   *v);
+	if (*argc == 0) {
+		char msg[160];
+
+		snprintf(msg, sizeof(msg), "%s needs one of its verbs",
+			 (*v)->name);
+		return usage_error(msg, *v);
+	}
 	if (is_help((*argv)[0])) {
 		print_verb_help(stdout, *v);
 		return CLI_EXIT_OK;
@@ -224,9 +294,10 @@ int cli_run(int argc, char *argv[])
 	}
 	argc -= 2;
 	argv += 2;
-	if ((v->flags & CLI_VERB_GROUP) &&
-	    (rc = find_sub(&v, &argc, &argv)) >= 0)
-		return rc;
+	/* Groups nest: "auth token create". */
+	while (v->flags & CLI_VERB_GROUP)
+		if ((rc = find_sub(&v, &argc, &argv)) >= 0)
+			return rc;
 
 	rc = cli_args_parse(&a, v->opts, v->min_pos, v->max_pos, argc, argv);
 	if (rc != 0) {

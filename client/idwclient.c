@@ -326,15 +326,19 @@ static enum start_result read_status(int fd, int timeout_ms, char *why,
 	return START_FAILED;
 }
 
-static char **agent_env(void)
+static char **agent_env(char *token_var)
 {
 	static char *env[32];
 	size_t n = 0;
 
+	if (token_var != NULL)
+		env[n++] = token_var;
 	for (size_t i = 0; agent_env_keep[i] != NULL && n < 31; i++) {
 		const char *k = agent_env_keep[i];
 		size_t kl = strlen(k);
 
+		if (token_var != NULL && strcmp(k, "IDW_SESSION_TOKEN") == 0)
+			continue;
 		for (char **e = environ; *e != NULL; e++)
 			if (strncmp(*e, k, kl) == 0 && (*e)[kl] == '=') {
 				env[n++] = *e;
@@ -351,8 +355,9 @@ static char **agent_env(void)
  * the caller has one.  The agent keeps the client's working directory for
  * ./.env and then chdirs to "/" itself.
  */
-static int autostart(const struct idwc_opts *o, char *why, size_t whylen,
-		     int *err, bool *no_source, enum start_result *res)
+static int start_agent(const struct idwc_opts *o, char *token_var,
+		       char *why, size_t whylen, int *err, bool *no_source,
+		       enum start_result *res)
 {
 	char agentd[PATH_MAX];
 	int st[2] = {-1, -1}, pp[2] = {-1, -1};
@@ -416,7 +421,7 @@ static int autostart(const struct idwc_opts *o, char *why, size_t whylen,
 		if (o->allow_no_vault)
 			argv[a++] = "--allow-no-vault";
 		argv[a] = NULL;
-		execve(agentd, argv, agent_env());
+		execve(agentd, argv, agent_env(token_var));
 		_exit(127);
 	}
 	close(st[1]);
@@ -430,6 +435,27 @@ static int autostart(const struct idwc_opts *o, char *why, size_t whylen,
 			   why, whylen, err, no_source);
 	close(st[0]);
 	return 0;
+}
+
+static int autostart(const struct idwc_opts *o, char *why, size_t whylen,
+		     int *err, bool *no_source, enum start_result *res)
+{
+	char *token_var = NULL;
+	int r;
+
+	if (o->token != NULL) {
+		/* A caller's token unlocks the agent it starts: by its env. */
+		if (o->token_len > 512 ||
+		    (token_var = sodium_malloc(o->token_len + 32)) == NULL)
+			return IDW_ENOMEM;
+		memcpy(token_var, "IDW_SESSION_TOKEN=", 18);
+		memcpy(token_var + 18, o->token, o->token_len);
+		token_var[18 + o->token_len] = '\0';
+	}
+	r = start_agent(o, token_var, why, whylen, err, no_source, res);
+	if (token_var != NULL)
+		sodium_free(token_var);
+	return r;
 }
 
 static int check_peer(int fd)
@@ -464,7 +490,9 @@ static int hello(struct idwc *c, const struct idwc_opts *o, const char *home,
 	cJSON_Delete(req);
 	if (txt == NULL)
 		return IDW_ENOMEM;
-	r = roundtrip(c, IDW_FRAME_HELLO, txt, NULL, 0, false, &rep);
+	/* A session token names this client: it travels as the secret. */
+	r = roundtrip(c, IDW_FRAME_HELLO, txt, o->token, o->token_len,
+		      o->token != NULL, &rep);
 	cJSON_free(txt);
 	if (r == IDW_EVERSION) {
 		snprintf(why, whylen,

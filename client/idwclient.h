@@ -28,6 +28,13 @@ struct idwc_opts {
 	 */
 	const uint8_t *passphrase;
 	size_t passphrase_len;
+	/*
+	 * A session token (IDW_SESSION_TOKEN): sent in the hello's secret
+	 * segment so the agent assigns this connection the token's
+	 * principal, and handed to an agent being started so it can unlock.
+	 */
+	const uint8_t *token;
+	size_t token_len;
 };
 
 struct idwc_hello {

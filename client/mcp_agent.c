@@ -3,6 +3,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sodium.h>
+
 #include "client/mcp_server.h"
 #include "client/mcp_tools.h"
 #include "common/jsonu.h"
@@ -29,14 +31,38 @@ struct mcp_agent {
 	bool lost;	/* connection lost inside the filter */
 	char actor[128];
 	char why[1024];
+	uint8_t *token; /* sodium_malloc: IDW_SESSION_TOKEN, env wiped */
+	size_t token_len;
 };
+
+/*
+ * Take IDW_SESSION_TOKEN out of the environment into locked memory: it
+ * names this server to the agent at every hello, and unlocks an agent
+ * this server starts.  The environment copy is wiped and unset.
+ */
+static void take_token(struct mcp_agent *a)
+{
+	char *t = getenv("IDW_SESSION_TOKEN");
+	size_t n = t ? strlen(t) : 0;
+
+	if (n > 0 && n <= 512 && (a->token = sodium_malloc(n)) != NULL) {
+		memcpy(a->token, t, n);
+		a->token_len = n;
+	}
+	if (t != NULL)
+		sodium_memzero(t, n);
+	unsetenv("IDW_SESSION_TOKEN");
+}
 
 struct mcp_agent *mcp_agent_new(bool sandbox)
 {
 	struct mcp_agent *a = calloc(1, sizeof(struct mcp_agent));
 
-	if (a != NULL)
+	if (a != NULL) {
 		a->sandbox = sandbox;
+		if (sandbox)
+			take_token(a);
+	}
 	return a;
 }
 
@@ -45,6 +71,8 @@ void mcp_agent_free(struct mcp_agent *a)
 	if (a == NULL)
 		return;
 	idwc_close(a->c);
+	if (a->token != NULL)
+		sodium_free(a->token);
 	free(a);
 }
 
@@ -85,6 +113,8 @@ static int agent_connect(struct mcp_agent *a)
 	    .claimed_actor = a->actor[0] ? a->actor : NULL,
 	    .autostart = true,
 	    .start_timeout_ms = MCP_AGENT_START_MS,
+	    .token = a->token,
+	    .token_len = a->token_len,
 	};
 	char why[768] = "";
 	bool no_source = false;

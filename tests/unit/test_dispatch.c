@@ -1089,7 +1089,7 @@ static void test_replies_are_utf8(void **state)
 	memcpy(hello + n, "\"}", 3);
 	reply_free(&f->rep);
 	memset(&f->p, 0, sizeof(f->p));
-	dispatch_hello(&f->a, &f->p, hello, strlen(hello), &f->rep);
+	dispatch_hello(&f->a, &f->p, hello, strlen(hello), NULL, 0, &f->rep);
 	expect_code(f, "ok");
 	assert_true(f->p.hello_done);
 	assert_string_equal(f->p.principal, "local");
@@ -1110,13 +1110,13 @@ static void test_hello(void **state)
 	cJSON *o;
 
 	memset(&f->p, 0, sizeof(f->p));
-	dispatch_hello(&f->a, &f->p, "[1]", 3, &f->rep);
+	dispatch_hello(&f->a, &f->p, "[1]", 3, NULL, 0, &f->rep);
 	expect_code(f, "invalid");
 	assert_true(f->rep.close_after);
 	assert_false(f->p.hello_done);
 	reply_free(&f->rep);
 	/* Whatever a client claims, it is "local" until tokens exist. */
-	dispatch_hello(&f->a, &f->p, hello, strlen(hello), &f->rep);
+	dispatch_hello(&f->a, &f->p, hello, strlen(hello), NULL, 0, &f->rep);
 	o = f->rep.json;
 	expect_code(f, "ok");
 	assert_string_equal(idw_json_str(o, "principal"), "local");
