@@ -15,4 +15,4 @@ unset DISPLAY XDG_RUNTIME_DIR || true
 exec dbus-run-session -- sh -c '
 	printf %s keyring-test-pw | gnome-keyring-daemon --unlock --components=secrets >/dev/null
 	gdbus wait --session --timeout 10 org.freedesktop.secrets
-	exec "$@"' sh "$@" </dev/null
+	exec "$@"' sh "$@"

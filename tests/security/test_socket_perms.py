@@ -15,8 +15,8 @@ import tempfile
 import threading
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
-from idwtest import (BIN, HELLO, PASS, REPLY, Home, frame, need_bin,  # noqa: E402
-                     run_cases, skip)
+from idwtest import (BIN, HELLO, PASS, REPLY, Home, frame,  # noqa: E402
+                     need_bin, run_cases, skip)
 
 need_bin()
 if os.geteuid() != 0:

@@ -15,7 +15,8 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
-from idwtest import BIN, PASS, Conn, Home, need_bin, run_cases, skip  # noqa: E402
+from idwtest import (BIN, PASS, Conn, Home, need_bin,  # noqa: E402
+                     run_cases, skip)
 
 need_bin()
 if os.geteuid() != 0:
