@@ -313,6 +313,15 @@ static void unlock_at_start(const struct opts *o)
 		status_close();
 		_exit(1);
 	}
+	/* Which source unlocked is part of the record. */
+	if (audit_append(&A.audit, &(struct audit_event){
+					   .principal = "agent",
+					   .action = "unlock",
+					   .result = "ok",
+					   .reason = A.unlock_source,
+				   }) != 0)
+		die(IDW_EIO, "the audit log cannot be written: %s",
+		    A.audit.broken_why);
 }
 
 /* Rewrite the journal when it holds superseded records (before serving). */
