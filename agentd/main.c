@@ -24,6 +24,7 @@
 #include "agentd/agent.h"
 #include "agentd/server.h"
 #include "agentd/unlock_chain.h"
+#include "common/agentenv.h"
 #include "common/idwtime.h"
 #include "keychain/unlock.h"
 #include "sandbox/arena.h"
@@ -33,28 +34,6 @@
 #define DEFAULT_IDLE_S (8 * 3600)
 #define AGENT_NOFILE 256
 
-/* What the agent's environment may hold; everything else is dropped. */
-static const char *const env_keep[] = {
-    "HOME",
-    "IDW_HOME",
-    "IDW_SOCKET",
-    "XDG_RUNTIME_DIR",
-    "XDG_DATA_HOME",
-    "DBUS_SESSION_BUS_ADDRESS",
-    "TZ",
-    "LANG",
-    "IDW_KEYCHAIN_TIMEOUT",
-    "IDW_SESSION_TOKEN",
-    "IDW_PASSPHRASE",
-    "IDW_IDLE_TIMEOUT",
-    "PATH",
-#ifdef IDW_SANITIZER_BUILD
-    "ASAN_OPTIONS",
-    "UBSAN_OPTIONS",
-    "LSAN_OPTIONS",
-#endif
-    NULL,
-};
 
 struct opts {
 	int status_fd;
@@ -210,7 +189,7 @@ static void harden_process(void)
 {
 	char why[300];
 
-	if (idw_harden_env(env_keep) != 0)
+	if (idw_harden_env(idw_agent_env) != 0)
 		die(IDW_ERR, "cannot sanitize the environment");
 	if (idw_harden_nodump(why, sizeof(why)) != 0)
 		die(IDW_EPERM, "%s", why);

@@ -9,6 +9,7 @@
 #include <cjson/cJSON.h>
 
 #include "common/err.h"
+#include "common/proofmsg.h"
 
 /*
  * Person proof (docs/protocol.md "Person proof").  At init the CLI derives
@@ -24,17 +25,9 @@
  * Argon2id for a proof; the public key never leaves the agent, so no
  * client can test passphrases against it offline.
  */
-#define PROOF_DOMAIN "idw-proof-v1"
-#define PROOF_CHALLENGE_LEN 32
 #define PROOF_SALT_LEN 16
 #define PROOF_PK_LEN 32
 #define PROOF_SIG_LEN 64
-#define PROOF_HASH_LEN 32
-#define PROOF_VAULT_ID_LEN 16
-#define PROOF_VERB_MAX 32 /* including the NUL */
-#define PROOF_MSG_MAX                                                          \
-	(sizeof(PROOF_DOMAIN) + PROOF_VAULT_ID_LEN + PROOF_CHALLENGE_LEN +     \
-	 PROOF_VERB_MAX + PROOF_HASH_LEN)
 #define PROOF_TTL_MS 60000u
 #define PROOF_DELAY_FIRST_MS 250u
 #define PROOF_DELAY_MAX_MS 30000u
@@ -83,21 +76,7 @@ int proof_key_store(struct agent *a, const struct proof_key *k) IDW_WUR;
 /* The vault's verifier; IDW_ENOENT when the vault has none. */
 int proof_key_load(struct agent *a, struct proof_key *k) IDW_WUR;
 
-/*
- * BLAKE2b-256 of req printed by cJSON_PrintUnformatted (req must no longer
- * hold "proof"), followed by the secret segment's bytes when there is one.
- */
-int proof_request_hash(const cJSON *req, const uint8_t *secret,
-		       size_t secret_len, uint8_t out[PROOF_HASH_LEN]) IDW_WUR;
-
-/*
- * The signed message into out (PROOF_MSG_MAX bytes); its length, or 0
- * when the verb is empty or too long.
- */
-size_t proof_message(uint8_t out[PROOF_MSG_MAX],
-		     const uint8_t vault_id[PROOF_VAULT_ID_LEN],
-		     const uint8_t challenge[PROOF_CHALLENGE_LEN],
-		     const char *verb, const uint8_t hash[PROOF_HASH_LEN]);
+/* proof_request_hash and proof_message: common/proofmsg.h. */
 
 /* 0 when sig is k's signature of that message; IDW_EPROOF otherwise. */
 int proof_verify(const struct proof_key *k,

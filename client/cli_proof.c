@@ -9,13 +9,8 @@
 #include "client/cli_input.h"
 #include "client/cli_proof.h"
 #include "common/jsonu.h"
+#include "common/proofmsg.h"
 
-#define PROOF_DOMAIN "idw-proof-v1"
-#define PROOF_HASH_LEN 32
-#define PROOF_VERB_MAX 32 /* including the NUL */
-#define PROOF_MSG_MAX                                                          \
-	(sizeof(PROOF_DOMAIN) + CLI_PROOF_VAULT_ID_LEN +                       \
-	 CLI_PROOF_CHALLENGE_LEN + PROOF_VERB_MAX + PROOF_HASH_LEN)
 #define SEED_LEN crypto_sign_SEEDBYTES
 
 /* What a challenge reply carries. */
@@ -46,24 +41,6 @@ static bool cost_ok(uint64_t ops, uint64_t mem)
 	       ops <= crypto_pwhash_OPSLIMIT_SENSITIVE &&
 	       mem >= crypto_pwhash_MEMLIMIT_MIN &&
 	       mem <= crypto_pwhash_MEMLIMIT_SENSITIVE;
-}
-
-static int request_hash(const cJSON *req, const uint8_t *secret,
-			size_t secret_len, uint8_t out[PROOF_HASH_LEN])
-{
-	crypto_generichash_state st;
-	char *txt = cJSON_PrintUnformatted(req);
-
-	if (txt == NULL)
-		return IDW_ENOMEM;
-	crypto_generichash_init(&st, NULL, 0, PROOF_HASH_LEN);
-	crypto_generichash_update(&st, (const uint8_t *)txt, strlen(txt));
-	if (secret != NULL && secret_len > 0)
-		crypto_generichash_update(&st, secret, secret_len);
-	crypto_generichash_final(&st, out, PROOF_HASH_LEN);
-	sodium_memzero(&st, sizeof(st));
-	cJSON_free(txt);
-	return 0;
 }
 
 /* Argon2id seed, then the Ed25519 pair, in one sodium_malloc block. */
@@ -104,23 +81,15 @@ int cli_proof_sign(const uint8_t *pass, size_t passlen,
 		   size_t secret_len, uint8_t sig[CLI_PROOF_SIG_LEN])
 {
 	uint8_t msg[PROOF_MSG_MAX], pk[CLI_PROOF_PK_LEN], *k;
-	size_t vlen = verb ? strlen(verb) : 0, n = 0;
+	uint8_t hash[PROOF_HASH_LEN];
+	size_t n;
 	int r;
 
-	if (vlen == 0 || vlen >= PROOF_VERB_MAX)
-		return IDW_EINVAL;
-	/* The domain and the verb each end with their NUL. */
-	memcpy(msg + n, PROOF_DOMAIN, sizeof(PROOF_DOMAIN));
-	n += sizeof(PROOF_DOMAIN);
-	memcpy(msg + n, vault_id, CLI_PROOF_VAULT_ID_LEN);
-	n += CLI_PROOF_VAULT_ID_LEN;
-	memcpy(msg + n, challenge, CLI_PROOF_CHALLENGE_LEN);
-	n += CLI_PROOF_CHALLENGE_LEN;
-	memcpy(msg + n, verb, vlen + 1);
-	n += vlen + 1;
-	if ((r = request_hash(req, secret, secret_len, msg + n)) != 0)
+	if ((r = proof_request_hash(req, secret, secret_len, hash)) != 0)
 		return r;
-	n += PROOF_HASH_LEN;
+	/* The same message the agent checks, from the same code. */
+	if ((n = proof_message(msg, vault_id, challenge, verb, hash)) == 0)
+		return IDW_EINVAL;
 	if ((k = derive_keys(pass, passlen, salt, opslimit, memlimit, pk,
 			     &r)) == NULL)
 		return r;

@@ -15,6 +15,7 @@
 #include <sodium.h>
 
 #include "client/idwclient.h"
+#include "common/agentenv.h"
 #include "common/buf.h"
 #include "common/idwtime.h"
 #include "common/jsonu.h"
@@ -31,27 +32,6 @@ struct idwc {
 	struct idwc_hello hello;
 };
 
-/* Variables an autostarted agent may see; everything else is dropped. */
-static const char *const agent_env_keep[] = {
-    "HOME",
-    "IDW_HOME",
-    "IDW_SOCKET",
-    "XDG_RUNTIME_DIR",
-    "XDG_DATA_HOME",
-    "DBUS_SESSION_BUS_ADDRESS",
-    "TZ",
-    "LANG",
-    "IDW_KEYCHAIN_TIMEOUT",
-    "IDW_SESSION_TOKEN",
-    "IDW_PASSPHRASE",
-    "IDW_IDLE_TIMEOUT",
-#ifdef IDW_SANITIZER_BUILD
-    "ASAN_OPTIONS",
-    "UBSAN_OPTIONS",
-    "LSAN_OPTIONS",
-#endif
-    NULL,
-};
 
 int idwc_paths(char *home, size_t hlen, char *sock, size_t slen)
 {
@@ -333,8 +313,8 @@ static char **agent_env(char *token_var)
 
 	if (token_var != NULL)
 		env[n++] = token_var;
-	for (size_t i = 0; agent_env_keep[i] != NULL && n < 31; i++) {
-		const char *k = agent_env_keep[i];
+	for (size_t i = 0; idw_agent_env[i] != NULL && n < 31; i++) {
+		const char *k = idw_agent_env[i];
 		size_t kl = strlen(k);
 
 		if (token_var != NULL && strcmp(k, "IDW_SESSION_TOKEN") == 0)
