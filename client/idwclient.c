@@ -32,7 +32,6 @@ struct idwc {
 	struct idwc_hello hello;
 };
 
-
 int idwc_paths(char *home, size_t hlen, char *sock, size_t slen)
 {
 	char dir[IDW_PATH_MAX], why[512];
