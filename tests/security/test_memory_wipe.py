@@ -8,12 +8,15 @@ agent's whole address space through /proc/PID/maps and /proc/PID/mem
 PTRACE_SEIZE and PTRACE_O_TRACEEXIT and read at its exit stop, after
 everything it does on the way out.  A random passport name, metadata the
 agent must hold while unlocked, is the positive control that the reader
-sees the memory where secrets would be."""
+sees the memory where secrets would be.  And the programs are linked to
+bind every symbol at start, so no lazy-binding trampoline spills the
+vector registers (bytes of the last memcpy) onto the stack."""
 import ctypes
 import os
 import secrets
 import signal
 import string
+import struct
 import subprocess
 import sys
 import time
@@ -294,7 +297,39 @@ def test_nothing_at_idle_exit():
     check_exit("idle")
 
 
+def elf_binds_now(path):
+    """DT_BIND_NOW, DF_BIND_NOW or DF_1_NOW in an ELF64 file's dynamic
+    section."""
+    with open(path, "rb") as f:
+        elf = f.read()
+    assert elf[:5] == b"\x7fELF\x02", f"{path}: not ELF64"
+    phoff, = struct.unpack_from("<Q", elf, 0x20)
+    phentsize, phnum = struct.unpack_from("<HH", elf, 0x36)
+    for i in range(phnum):
+        ptype, = struct.unpack_from("<I", elf, phoff + i * phentsize)
+        if ptype != 2:  # PT_DYNAMIC
+            continue
+        off, = struct.unpack_from("<Q", elf, phoff + i * phentsize + 8)
+        size, = struct.unpack_from("<Q", elf, phoff + i * phentsize + 32)
+        for j in range(0, size, 16):
+            tag, val = struct.unpack_from("<qQ", elf, off + j)
+            if (tag == 24 or (tag == 30 and val & 0x8)
+                    or (tag == 0x6ffffffb and val & 0x1)):
+                return True
+    return False
+
+
+def test_daemons_bind_every_symbol_at_start():
+    # A lazily bound call goes through a trampoline that saves the vector
+    # registers on the stack, where the bytes of the last memcpy (a value
+    # on its way out) would outlive every wipe.
+    for prog in ("idw-agentd", "idw-mcp", "idw"):
+        assert elf_binds_now(os.path.join(BIN, prog)), \
+            f"{prog} is not linked with -z now"
+
+
 run_cases([
+    test_daemons_bind_every_symbol_at_start,
     test_nothing_after_lock,
     test_nothing_at_exit_after_stop,
     test_nothing_at_exit_after_sigterm,
