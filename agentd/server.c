@@ -275,7 +275,8 @@ static bool conn_write(struct conn *c)
  */
 static bool conn_held(const struct conn *c, uint64_t now)
 {
-	return c->out.len > 0 && now < c->release_ms;
+	/* <=: the clock is read in whole ms, so never let it out a tick early */
+	return c->out.len > 0 && now <= c->release_ms;
 }
 
 static int poll_timeout(struct agent *a, uint64_t now)
@@ -283,8 +284,8 @@ static int poll_timeout(struct agent *a, uint64_t now)
 	uint64_t next = UINT64_MAX;
 
 	for (size_t i = 0; i < nconns; i++) {
-		if (conn_held(&conns[i], now) && conns[i].release_ms < next)
-			next = conns[i].release_ms;
+		if (conn_held(&conns[i], now) && conns[i].release_ms + 1 < next)
+			next = conns[i].release_ms + 1;
 		if (!conns[i].peer.hello_done) {
 			uint64_t d =
 				conns[i].opened_ms + SERVER_HELLO_TIMEOUT_MS;

@@ -122,8 +122,10 @@ int dotenv_get(const char *buf, size_t len, const char *key, uint8_t **val,
 		return IDW_ETOOBIG;
 	}
 	tmp = sodium_malloc(len + 1);
-	if (tmp == NULL)
+	if (tmp == NULL) {
+		snprintf(why, whylen, "out of memory");
 		return IDW_ENOMEM;
+	}
 	/* Every line is checked, so a malformed file is refused whole. */
 	for (; p < end; lineno++) {
 		const char *nl = memchr(p, '\n', (size_t)(end - p));
@@ -178,6 +180,7 @@ int dotenv_get(const char *buf, size_t len, const char *key, uint8_t **val,
 			continue;
 		found = sodium_malloc((size_t)n + 1);
 		if (found == NULL) {
+			snprintf(why, whylen, "out of memory");
 			r = IDW_ENOMEM;
 			goto out;
 		}
@@ -243,6 +246,7 @@ int dotenv_read_file(const char *path, char **buf, size_t *len, char *why,
 	}
 	b = sodium_malloc((size_t)st.st_size + 1);
 	if (b == NULL) {
+		snprintf(why, whylen, "out of memory");
 		close(fd);
 		return IDW_ENOMEM;
 	}
@@ -251,7 +255,14 @@ int dotenv_read_file(const char *path, char **buf, size_t *len, char *why,
 
 		if (k < 0 && errno == EINTR)
 			continue;
-		if (k <= 0)
+		if (k < 0) {
+			/* Half a file could hold half a passphrase. */
+			snprintf(why, whylen, "%s: %s", path, strerror(errno));
+			sodium_free(b);
+			close(fd);
+			return IDW_EIO;
+		}
+		if (k == 0)
 			break;
 		n += (size_t)k;
 	}
