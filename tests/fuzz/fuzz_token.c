@@ -31,14 +31,21 @@ static int is_zero(const struct token *t)
 /* The documented text of a token, built here from its parts. */
 static void text_of(const struct token *t, char text[TOKEN_TEXT_MAX])
 {
-	uint8_t raw[TOKEN_TAG_LEN + TOKEN_SECRET_LEN + 2], h[16];
+	uint8_t raw[TOKEN_TAG_LEN + TOKEN_SECRET_LEN + 2];
 	const size_t plen = sizeof(TOKEN_PREFIX) - 1;
+	unsigned crc = 0xffff;
 
 	memcpy(raw, t->tag, TOKEN_TAG_LEN);
 	memcpy(raw + TOKEN_TAG_LEN, t->secret, TOKEN_SECRET_LEN);
-	crypto_generichash(h, sizeof(h), raw, TOKEN_TAG_LEN + TOKEN_SECRET_LEN,
-			   NULL, 0);
-	memcpy(raw + TOKEN_TAG_LEN + TOKEN_SECRET_LEN, h, 2);
+	/* CRC-16/CCITT-FALSE, bit by bit, big-endian */
+	for (size_t i = 0; i < TOKEN_TAG_LEN + TOKEN_SECRET_LEN; i++)
+		for (int b = 7; b >= 0; b--) {
+			unsigned bit = ((raw[i] >> b) & 1) ^ (crc >> 15);
+
+			crc = ((crc << 1) & 0xffff) ^ (bit ? 0x1021 : 0);
+		}
+	raw[TOKEN_TAG_LEN + TOKEN_SECRET_LEN] = (uint8_t)(crc >> 8);
+	raw[TOKEN_TAG_LEN + TOKEN_SECRET_LEN + 1] = (uint8_t)crc;
 	memcpy(text, TOKEN_PREFIX, plen);
 	sodium_bin2base64(text + plen, TOKEN_TEXT_MAX - plen, raw, sizeof(raw),
 			  sodium_base64_VARIANT_URLSAFE_NO_PADDING);
