@@ -84,6 +84,20 @@ int token_parse(const char *text, size_t len, const uint8_t *vault_id,
 			 TOKEN_PREFIX);
 		goto out;
 	}
+	/*
+	 * Only the base64url alphabet: libsodium's decoder maps some bytes
+	 * above 0x7f onto letters, which would let two texts name one token.
+	 */
+	for (size_t i = plen; i < len; i++) {
+		char ch = text[i];
+
+		if (!((ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') ||
+		      (ch >= '0' && ch <= '9') || ch == '-' || ch == '_')) {
+			snprintf(why, whylen, "it holds a character that is "
+					      "not in a token");
+			goto out;
+		}
+	}
 	if (sodium_base642bin(raw, sizeof(raw), text + plen, len - plen, NULL,
 			      &bin, &end,
 			      sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0 ||
