@@ -7,6 +7,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "agentd/anchor.h"
 #include "agentd/audit.h"
 #include "agentd/proof.h"
 #include "agentd/store.h"
@@ -22,6 +23,7 @@ struct agent {
 	struct idw_vault *vault;
 	struct store store;
 	struct audit audit;
+	struct anchor_state anchor; /* the log's checkpoints in the vault */
 	bool locked;
 	const char *unlock_source; /* "env-var", "interactive", "init", ... */
 	int64_t idle_timeout_s;
@@ -35,6 +37,8 @@ struct agent {
 	int dumpable;       /* PR_GET_DUMPABLE, read just before the filter */
 	char landlock_why[200];
 	struct proof_gate proof; /* failed person proofs, agent-wide */
+	/* The highest wall time seen: a clock set back is refused (gov.c). */
+	int64_t clock_high;
 	/* Last use of each token, kept in memory (and the audit log only). */
 	struct {
 		char id[16];

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: ISC */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,19 +11,18 @@
 #include <sodium.h>
 
 #include "agentd/audit.h"
+#include "agentd/audit_fmt.h"
 #include "common/buf.h"
 #include "common/idwtime.h"
 #include "common/jsonu.h"
 #include "sandbox/arena.h"
 
-#define AUDIT_MAGIC "IDWA"
-#define AUDIT_HDR_LEN 16
-#define AUDIT_ENTRY_HDR (4 + 8 + 16 + 24)
-#define AUDIT_CHAIN_LEN 16
-#define AUDIT_MAX_BODY (64u * 1024u)
-#define AUDIT_KDF_CTX "idwaudit"
-
-enum { K_ENC = 0, K_TAG = 32, K_CHAIN = 64, K_ALL = 96 };
+/* The body's fields after seq and time, in this order. */
+static const char *const field_names[] = {
+	"principal", "claimed_actor", "action", "passport_id",
+	"platform",  "purpose",	      "result", "reason",
+};
+#define NFIELDS (sizeof(field_names) / sizeof(field_names[0]))
 
 void audit_init(struct audit *a)
 {
@@ -30,25 +30,30 @@ void audit_init(struct audit *a)
 	a->fd = -1;
 }
 
-static int pread_all(int fd, void *p, size_t n, uint64_t off)
+/* Words for what the agent meets when a disk fills; strerror may load
+ * message catalogs, which the sandbox does not allow. */
+static const char *errno_words(int e)
 {
-	uint8_t *b = p;
-
-	while (n > 0) {
-		ssize_t r = pread(fd, b, n, (off_t)off);
-
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			return r == 0 ? IDW_ETRUNCATED : IDW_EIO;
-		b += r;
-		n -= (size_t)r;
-		off += (uint64_t)r;
+	switch (e) {
+	case ENOSPC:
+		return "no space left on the disk";
+	case EDQUOT:
+		return "the disk quota is exceeded";
+	case EFBIG:
+		return "the file size limit was reached";
+	case EIO:
+		return "an input/output error";
+	case EROFS:
+		return "the file system is read-only";
+	case EBADF:
+	case EINVAL:
+		return "the file refuses writes";
+	default:
+		return "a system error";
 	}
-	return 0;
 }
 
-static int pwrite_all(int fd, const void *p, size_t n, uint64_t off)
+static int pwrite_all(int fd, const void *p, size_t n, uint64_t off, int *err)
 {
 	const uint8_t *b = p;
 
@@ -57,8 +62,10 @@ static int pwrite_all(int fd, const void *p, size_t n, uint64_t off)
 
 		if (r < 0 && errno == EINTR)
 			continue;
-		if (r <= 0)
+		if (r <= 0) {
+			*err = r < 0 ? errno : ENOSPC;
 			return IDW_EIO;
+		}
 		b += r;
 		n -= (size_t)r;
 		off += (uint64_t)r;
@@ -70,7 +77,7 @@ int audit_open(struct audit *a, const char *path)
 {
 	uint8_t hdr[AUDIT_HDR_LEN];
 	struct stat st;
-	int r;
+	int r, err = 0;
 
 	a->fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (a->fd < 0)
@@ -82,23 +89,15 @@ int audit_open(struct audit *a, const char *path)
 	if (st.st_size == 0) {
 		memset(hdr, 0, sizeof(hdr));
 		memcpy(hdr, AUDIT_MAGIC, 4);
-		idw_le16_put(hdr + 4, 1);
-		if ((r = pwrite_all(a->fd, hdr, sizeof(hdr), 0)) != 0)
+		idw_le16_put(hdr + 4, AUDIT_VERSION);
+		if ((r = pwrite_all(a->fd, hdr, sizeof(hdr), 0, &err)) != 0)
 			goto out;
 		if (fsync(a->fd) != 0) {
 			r = IDW_EIO;
 			goto out;
 		}
-	} else {
-		if (pread_all(a->fd, hdr, sizeof(hdr), 0) != 0 ||
-		    memcmp(hdr, AUDIT_MAGIC, 4) != 0) {
-			r = IDW_ECORRUPT;
-			goto out;
-		}
-		if (idw_le16_get(hdr + 4) != 1) {
-			r = IDW_EVERSION;
-			goto out;
-		}
+	} else if ((r = audit_fmt_header_check(a->fd)) != 0) {
+		goto out;
 	}
 	a->end = AUDIT_HDR_LEN;
 	r = 0;
@@ -111,263 +110,158 @@ out:
 	return r;
 }
 
-static void chain_next(const uint8_t *keys, const uint8_t prev[16],
-		       const uint8_t *entry, size_t len, uint8_t out[16])
+static int mark_broken(struct audit *a, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static int mark_broken(struct audit *a, const char *fmt, ...)
 {
-	crypto_generichash_state st;
+	va_list ap;
 
-	crypto_generichash_init(&st, keys + K_CHAIN, 32, AUDIT_CHAIN_LEN);
-	crypto_generichash_update(&st, prev, AUDIT_CHAIN_LEN);
-	crypto_generichash_update(&st, entry, len);
-	crypto_generichash_final(&st, out, AUDIT_CHAIN_LEN);
-}
-
-static void passport_tag(const uint8_t *keys, const char *id, uint8_t out[16])
-{
-	const char *s = id ? id : "";
-
-	crypto_generichash(out, 16, (const uint8_t *)s, strlen(s), keys + K_TAG,
-			   32);
-}
-
-/*
- * An entry at off claims more bytes than the file holds.  A torn append
- * leaves only a prefix of the last entry, so nothing follows it; when the
- * next entry's header (seq + 1) sits where a shorter length would end
- * this one, the length field itself was damaged and cutting there would
- * throw away good entries.
- */
-static bool entry_follows(int fd, uint64_t off, uint64_t size, uint64_t seq)
-{
-	size_t rest = (size_t)(size - off),
-	       min = AUDIT_ENTRY_HDR +
-		     crypto_aead_xchacha20poly1305_ietf_ABYTES +
-		     AUDIT_CHAIN_LEN;
-	bool found = false;
-	uint8_t *b;
-
-	if (rest < min + AUDIT_ENTRY_HDR)
-		return false;
-	if ((b = malloc(rest)) == NULL)
-		return true; /* cannot tell: refuse to cut */
-	if (pread_all(fd, b, rest, off) != 0) {
-		free(b);
-		return true;
-	}
-	for (size_t at = min; at + AUDIT_ENTRY_HDR <= rest && !found; at++)
-		found = idw_le64_get(b + at + 4) == seq + 1 &&
-			idw_le32_get(b + at) <= AUDIT_MAX_BODY;
-	free(b);
-	return found;
-}
-
-/*
- * Walk every entry, checking the chain.  cb (may be NULL) sees each entry
- * that passes.  A torn final entry is cut off.
- */
-typedef int (*entry_cb)(void *ctx, const uint8_t *entry, size_t len);
-
-static int walk(struct audit *a, entry_cb cb, void *ctx, char *why,
-		size_t whylen)
-{
-	struct stat st;
-	uint8_t head[16] = {0}, chain[16];
-	uint64_t off = AUDIT_HDR_LEN, seq = 0;
-	struct idw_buf e;
-	int r = 0;
-
-	if (fstat(a->fd, &st) != 0)
-		return IDW_EIO;
-	idw_buf_init(&e, AUDIT_ENTRY_HDR + AUDIT_MAX_BODY + AUDIT_CHAIN_LEN, 0);
-	while (off < (uint64_t)st.st_size) {
-		uint8_t h[AUDIT_ENTRY_HDR];
-		uint32_t len;
-		size_t total;
-
-		if ((uint64_t)st.st_size - off < sizeof(h))
-			goto torn;
-		if ((r = pread_all(a->fd, h, sizeof(h), off)) != 0)
-			goto out;
-		len = idw_le32_get(h);
-		if (len > AUDIT_MAX_BODY ||
-		    len < crypto_aead_xchacha20poly1305_ietf_ABYTES) {
-			snprintf(why, whylen,
-				 "audit entry at byte %llu has a bad length",
-				 (unsigned long long)off);
-			r = IDW_ECORRUPT;
-			goto out;
-		}
-		total = sizeof(h) + len + AUDIT_CHAIN_LEN;
-		if ((uint64_t)st.st_size - off < total) {
-			if (!entry_follows(a->fd, off, (uint64_t)st.st_size,
-					   seq + 1))
-				goto torn;
-			snprintf(why, whylen,
-				 "audit entry %llu at byte %llu has a damaged "
-				 "length",
-				 (unsigned long long)(seq + 1),
-				 (unsigned long long)off);
-			r = IDW_ECORRUPT;
-			goto out;
-		}
-		idw_buf_reset(&e);
-		if ((r = idw_buf_reserve(&e, total)) != 0)
-			goto out;
-		if ((r = pread_all(a->fd, e.d, total, off)) != 0)
-			goto out;
-		e.len = total;
-		chain_next(a->keys, head, e.d, total - AUDIT_CHAIN_LEN, chain);
-		if (sodium_memcmp(chain, e.d + total - AUDIT_CHAIN_LEN, 16) !=
-			0 ||
-		    idw_le64_get(h + 4) != seq + 1) {
-			snprintf(why, whylen,
-				 "audit entry %llu at byte %llu breaks the "
-				 "chain",
-				 (unsigned long long)(seq + 1),
-				 (unsigned long long)off);
-			r = IDW_ECORRUPT;
-			goto out;
-		}
-		if (cb != NULL && (r = cb(ctx, e.d, total)) != 0)
-			goto out;
-		memcpy(head, chain, 16);
-		seq++;
-		off += total;
-	}
-	goto done;
-torn:
-	/* A crash mid-append: drop the partial entry, keep the rest. */
-	if (ftruncate(a->fd, (off_t)off) != 0 || fsync(a->fd) != 0) {
-		r = IDW_EIO;
-		goto out;
-	}
-done:
-	a->seq = seq;
-	memcpy(a->head, head, 16);
-	a->end = off;
-	r = 0;
-out:
-	idw_buf_free(&e);
-	return r;
-}
-
-int audit_unlock(struct audit *a, const uint8_t key[AUDIT_KEY_LEN], char *why,
-		 size_t whylen)
-{
-	int r;
-
-	audit_lock(a);
-	a->keys = idw_arena_alloc(K_ALL);
-	if (a->keys == NULL)
-		return IDW_ENOMEM;
-	crypto_kdf_derive_from_key(a->keys + K_ENC, 32, 1, AUDIT_KDF_CTX, key);
-	crypto_kdf_derive_from_key(a->keys + K_TAG, 32, 2, AUDIT_KDF_CTX, key);
-	crypto_kdf_derive_from_key(a->keys + K_CHAIN, 32, 3, AUDIT_KDF_CTX,
-				   key);
-	why[0] = '\0';
-	if ((r = walk(a, NULL, NULL, why, whylen)) != 0) {
-		audit_lock(a);
-		return r;
-	}
-	a->broken = false;
-	return 0;
-}
-
-void audit_lock(struct audit *a)
-{
-	idw_arena_free(a->keys);
-	a->keys = NULL;
-}
-
-void audit_close(struct audit *a)
-{
-	audit_lock(a);
-	if (a->fd >= 0)
-		close(a->fd);
-	a->fd = -1;
-}
-
-static void add_str(cJSON *o, const char *k, const char *v)
-{
-	if (v != NULL)
-		cJSON_AddStringToObject(o, k, v);
-	else
-		cJSON_AddNullToObject(o, k);
-}
-
-static int mark_broken(struct audit *a, const char *why)
-{
 	a->broken = true;
-	snprintf(a->broken_why, sizeof(a->broken_why), "%s", why);
+	va_start(ap, fmt);
+	vsnprintf(a->broken_why, sizeof(a->broken_why), fmt, ap);
+	va_end(ap);
 	return IDW_EIO;
 }
 
-int audit_append(struct audit *a, const struct audit_event *ev)
+static cJSON *fields_of(const struct audit_event *ev)
 {
-	uint8_t h[AUDIT_ENTRY_HDR], chain[16];
-	char tbuf[IDW_TIME_LEN], *body = NULL;
-	struct idw_buf e;
-	struct stat st;
-	cJSON *o = NULL;
-	size_t blen;
-	int r;
+	const char *v[NFIELDS] = {
+		ev->principal, ev->claimed_actor, ev->action, ev->passport_id,
+		ev->platform,  ev->purpose,	  ev->result, ev->reason,
+	};
+	cJSON *f = cJSON_CreateObject();
 
-	if (a->keys == NULL)
-		return IDW_ELOCKED;
-	if (a->broken)
-		return IDW_EIO;
-	/* A log that was deleted or replaced under us is not a log. */
-	if (fstat(a->fd, &st) != 0 || st.st_nlink == 0)
-		return mark_broken(a, "the audit log has no link any more");
-	idw_buf_init(&e, AUDIT_ENTRY_HDR + AUDIT_MAX_BODY + AUDIT_CHAIN_LEN, 0);
-	o = cJSON_CreateObject();
-	if (o == NULL) {
+	for (size_t i = 0; f != NULL && i < NFIELDS; i++) {
+		cJSON *it =
+			v[i] ? cJSON_CreateString(v[i]) : cJSON_CreateNull();
+
+		if (it == NULL ||
+		    !cJSON_AddItemToObject(f, field_names[i], it)) {
+			cJSON_Delete(it);
+			cJSON_Delete(f);
+			f = NULL;
+		}
+	}
+	return f;
+}
+
+/* Anchor entries are found by their tag, like a passport's. */
+static bool is_anchor(const cJSON *f)
+{
+	const char *act = idw_json_str(f, "action");
+
+	return act != NULL && (strcmp(act, "checkpoint") == 0 ||
+			       strcmp(act, "re-anchor") == 0);
+}
+
+/* The file must be the one we wrote: linked, and as long as we left it. */
+static int check_file(struct audit *a)
+{
+	struct stat st;
+
+	if (fstat(a->fd, &st) != 0)
+		return mark_broken(a, "the audit log cannot be checked");
+	if (st.st_nlink == 0) {
+		a->unlinked = true;
+		return mark_broken(a, "the audit log has no link any more "
+				      "(deleted or replaced): restart the "
+				      "agent");
+	}
+	if ((uint64_t)st.st_size < a->end) {
+		a->cut = true;
+		return mark_broken(
+			a,
+			"the audit log is %llu bytes shorter than "
+			"the agent left it: it was cut; restart the "
+			"agent and run 'idw audit verify'",
+			(unsigned long long)(a->end - (uint64_t)st.st_size));
+	}
+	if ((uint64_t)st.st_size > a->end)
+		return mark_broken(
+			a,
+			"the audit log holds %llu bytes the "
+			"agent did not write",
+			(unsigned long long)((uint64_t)st.st_size - a->end));
+	return 0;
+}
+
+/* Encrypt, chain and write one entry at the end: nothing or all of it. */
+static int write_rec(struct audit *a, const cJSON *f, int64_t t, bool sync)
+{
+	uint8_t h[AUDIT_ENTRY_HDR], chain[AUDIT_CHAIN];
+	char tbuf[IDW_TIME_LEN], *body = NULL;
+	const cJSON *it;
+	struct idw_buf e;
+	cJSON *o;
+	size_t blen;
+	int r, err = 0;
+
+	if ((r = check_file(a)) != 0)
+		return r;
+	idw_buf_init(&e, AUDIT_ENTRY_MAX, 0);
+	if ((o = cJSON_CreateObject()) == NULL) {
 		r = IDW_ENOMEM;
 		goto out;
 	}
-	idw_time_fmt_local(idw_now(), tbuf);
+	idw_time_fmt_local(t, tbuf);
 	cJSON_AddNumberToObject(o, "seq", (double)(a->seq + 1));
 	cJSON_AddStringToObject(o, "time", tbuf);
-	add_str(o, "principal", ev->principal);
-	add_str(o, "claimed_actor", ev->claimed_actor);
-	add_str(o, "action", ev->action);
-	add_str(o, "passport_id", ev->passport_id);
-	add_str(o, "platform", ev->platform);
-	add_str(o, "purpose", ev->purpose);
-	add_str(o, "result", ev->result);
-	add_str(o, "reason", ev->reason);
+	cJSON_ArrayForEach(it, f)
+	{
+		cJSON *d = cJSON_Duplicate(it, 1);
+
+		if (d == NULL || !cJSON_AddItemToObject(o, it->string, d)) {
+			cJSON_Delete(d);
+			r = IDW_ENOMEM;
+			goto out;
+		}
+	}
 	if ((body = idw_json_print(o)) == NULL) {
 		r = IDW_ENOMEM;
 		goto out;
 	}
 	blen = strlen(body);
-	if (blen > AUDIT_MAX_BODY - crypto_aead_xchacha20poly1305_ietf_ABYTES) {
+	if (blen > AUDIT_MAX_BODY - AUDIT_ABYTES) {
 		r = IDW_ETOOBIG;
 		goto out;
 	}
-	idw_le32_put(
-	    h, (uint32_t)(blen + crypto_aead_xchacha20poly1305_ietf_ABYTES));
-	idw_le64_put(h + 4, a->seq + 1);
-	passport_tag(a->keys, ev->passport_id, h + 12);
-	randombytes_buf(h + 28, 24);
+	idw_le32_put(h, (uint32_t)(blen + AUDIT_ABYTES));
+	idw_le64_put(h + AUDIT_OFF_SEQ, a->seq + 1);
+	audit_fmt_tag(a->keys,
+		      is_anchor(f) ? AUDIT_ANCHOR_ID
+				   : idw_json_str(f, "passport_id"),
+		      h + AUDIT_OFF_TAG);
+	randombytes_buf(h + AUDIT_OFF_NONCE, 24);
 	if ((r = idw_buf_put(&e, h, sizeof(h))) != 0 ||
-	    (r = idw_buf_reserve(&e, blen + 16 + AUDIT_CHAIN_LEN)) != 0)
+	    (r = idw_buf_reserve(&e, blen + AUDIT_ABYTES + AUDIT_CHAIN)) != 0)
 		goto out;
 	crypto_aead_xchacha20poly1305_ietf_encrypt(
-	    e.d + e.len, NULL, (const uint8_t *)body, blen, h, 28, NULL, h + 28,
-	    a->keys + K_ENC);
-	e.len += blen + crypto_aead_xchacha20poly1305_ietf_ABYTES;
-	chain_next(a->keys, a->head, e.d, e.len, chain);
+		e.d + e.len, NULL, (const uint8_t *)body, blen, h, AUDIT_AD_LEN,
+		NULL, h + AUDIT_OFF_NONCE, a->keys + AUDIT_K_ENC);
+	e.len += blen + AUDIT_ABYTES;
+	{
+		struct audit_chainer ch;
+
+		audit_chainer_init(&ch, a->keys);
+		audit_chainer_next(&ch, a->head, e.d, e.len, chain);
+	}
 	if ((r = idw_buf_put(&e, chain, sizeof(chain))) != 0)
 		goto out;
-	if (pwrite_all(a->fd, e.d, e.len, a->end) != 0 || fsync(a->fd) != 0) {
-		/* Leave no half entry behind; the log refuses until fixed. */
-		int cut = ftruncate(a->fd, (off_t)a->end);
+	if (pwrite_all(a->fd, e.d, e.len, a->end, &err) != 0 ||
+	    (sync && fsync(a->fd) != 0)) {
+		/* Leave no part of an entry behind; refuse until it heals. */
+		int saved = err ? err : errno,
+		    cut = ftruncate(a->fd, (off_t)a->end);
 
-		(void)cut; /* the log is marked broken either way */
-		r = mark_broken(a, "writing the audit log failed");
+		(void)cut; /* a retry cuts again before it writes */
+		r = mark_broken(a, "writing the audit log failed: %s",
+				errno_words(saved));
 		goto out;
 	}
+	if (sync)
+		a->dirty_ms = 0;
+	else if (a->dirty_ms == 0)
+		a->dirty_ms = idw_boot_ms() | 1;
 	a->end += e.len;
 	a->seq++;
 	memcpy(a->head, chain, sizeof(chain));
@@ -380,69 +274,219 @@ out:
 	return r;
 }
 
-struct recent_ctx {
-	const uint8_t *keys;
-	uint8_t tag[16];
-	bool all;
-	size_t limit;
-	cJSON *ring; /* oldest first, trimmed to limit */
-};
+static int retry_held(struct audit *a);
 
-static int recent_cb(void *ctx, const uint8_t *entry, size_t len)
+static void hold(struct audit *a, cJSON *f, int64_t t, bool sync)
 {
-	struct recent_ctx *rc = ctx;
-	uint32_t clen = idw_le32_get(entry);
-	uint8_t *pt;
-	cJSON *o;
-
-	(void)len;
-	if (!rc->all && sodium_memcmp(entry + 12, rc->tag, 16) != 0)
-		return 0;
-	pt = idw_arena_alloc(clen);
-	if (pt == NULL)
-		return IDW_ENOMEM;
-	if (crypto_aead_xchacha20poly1305_ietf_decrypt(
-		pt, NULL, NULL, entry + AUDIT_ENTRY_HDR, clen, entry, 28,
-		entry + 28, rc->keys + K_ENC) != 0) {
-		idw_arena_free(pt);
-		return IDW_ECORRUPT;
+	if (f == NULL || a->nheld == AUDIT_HELD_MAX) {
+		a->dropped++;
+		cJSON_Delete(f);
+		return;
 	}
-	o = idw_json_parse((const char *)pt,
-			   clen - crypto_aead_xchacha20poly1305_ietf_ABYTES);
-	idw_arena_free(pt);
-	if (o == NULL)
-		return IDW_ECORRUPT;
-	cJSON_AddItemToArray(rc->ring, o);
-	if ((size_t)cJSON_GetArraySize(rc->ring) > rc->limit)
-		cJSON_DeleteItemFromArray(rc->ring, 0);
+	a->held[a->nheld++] = (struct audit_held){f, t, sync};
+}
+
+/* Write f, or hold it (consumed either way). */
+static int append_fields(struct audit *a, cJSON *f, int64_t t, bool sync,
+			 bool gate)
+{
+	int r;
+
+	if (f == NULL)
+		return IDW_ENOMEM;
+	/* What waits goes first; if the log still refuses, this waits too. */
+	if (a->keys != NULL && (a->broken || a->nheld > 0 || a->dropped > 0))
+		retry_held(a);
+	if (a->fd < 0 || a->keys == NULL || a->broken || a->nheld > 0) {
+		r = a->keys == NULL ? IDW_ELOCKED : IDW_EIO;
+		if (gate)
+			cJSON_Delete(f);
+		else
+			hold(a, f, t, sync);
+		return r;
+	}
+	r = write_rec(a, f, t, sync);
+	if (r != 0 && r != IDW_ETOOBIG && !gate) {
+		hold(a, f, t, sync);
+		return r;
+	}
+	cJSON_Delete(f);
+	return r;
+}
+
+/* A value leaves only once its "allowed" entry is written. */
+static bool is_gate(const struct audit_event *ev)
+{
+	return ev->gate ||
+	       (ev->result != NULL && strcmp(ev->result, "allowed") == 0);
+}
+
+int audit_append(struct audit *a, const struct audit_event *ev)
+{
+	int64_t t = ev->time ? ev->time : idw_now();
+	bool gate = is_gate(ev),
+	     sync = ev->sync || (a->critical != NULL && ev->passport_id &&
+				 a->critical(a->critical_ctx, ev->passport_id));
+	struct audit_event denial;
+	char why[240];
+	int r;
+
+	r = append_fields(a, fields_of(ev), t, sync, gate);
+	if (r == 0 || r == IDW_ETOOBIG || r == IDW_ENOMEM || !gate)
+		return r;
+	/* Nothing leaves: the attempt is kept as the refusal it became. */
+	snprintf(why, sizeof(why),
+		 "nothing was released: the audit log could not be written "
+		 "(%s)",
+		 a->broken ? a->broken_why : "the agent is locked");
+	denial = *ev;
+	denial.result = "denied";
+	denial.reason = why;
+	hold(a, fields_of(&denial), t, sync);
+	return r;
+}
+
+int audit_append_anchor(struct audit *a, uint64_t n, const char *action,
+			const char *principal, const char *result,
+			const char *reason, cJSON *extra)
+{
+	struct audit_event ev = {
+		.principal = principal ? principal : "agent",
+		.action = action,
+		.result = result,
+		.reason = reason,
+	};
+	cJSON *f = fields_of(&ev);
+
+	if (f != NULL && n > 0 &&
+	    cJSON_AddNumberToObject(f, "checkpoint", (double)n) == NULL) {
+		cJSON_Delete(f);
+		f = NULL;
+	}
+	while (f != NULL && extra != NULL && extra->child != NULL) {
+		cJSON *it = cJSON_DetachItemViaPointer(extra, extra->child);
+
+		cJSON_DeleteItemFromObjectCaseSensitive(f, it->string);
+		cJSON_AddItemToObject(f, it->string, it);
+	}
+	cJSON_Delete(extra);
+	return append_fields(a, f, idw_now(), false, false);
+}
+
+int audit_sync(struct audit *a)
+{
+	if (a->dirty_ms == 0 || a->fd < 0)
+		return 0;
+	if (fsync(a->fd) != 0)
+		return mark_broken(a, "syncing the audit log failed: %s",
+				   errno_words(errno));
+	a->dirty_ms = 0;
 	return 0;
 }
 
-int audit_recent(struct audit *a, const char *passport_id, size_t limit,
-		 cJSON *arr)
+uint64_t audit_sync_due(const struct audit *a)
 {
-	struct recent_ctx rc;
-	char why[160];
+	return a->dirty_ms ? a->dirty_ms + AUDIT_SYNC_DELAY_MS : 0;
+}
+
+void audit_tick(struct audit *a, uint64_t now_ms)
+{
+	if (a->dirty_ms != 0 && now_ms >= audit_sync_due(a) &&
+	    audit_sync(a) != 0)
+		return; /* marked broken: releases are refused */
+}
+
+static int retry_held(struct audit *a)
+{
+	struct stat st;
+	bool sync = false;
 	int r;
 
 	if (a->keys == NULL)
 		return IDW_ELOCKED;
-	memset(&rc, 0, sizeof(rc));
-	rc.keys = a->keys;
-	rc.all = passport_id == NULL;
-	rc.limit = limit ? limit : 1;
-	if (!rc.all)
-		passport_tag(a->keys, passport_id, rc.tag);
-	rc.ring = cJSON_CreateArray();
-	if (rc.ring == NULL)
-		return IDW_ENOMEM;
-	r = walk(a, recent_cb, &rc, why, sizeof(why));
-	if (r == 0) {
-		/* newest first */
-		for (int i = cJSON_GetArraySize(rc.ring) - 1; i >= 0; i--)
-			cJSON_AddItemToArray(
-			    arr, cJSON_DetachItemFromArray(rc.ring, i));
+	if (a->unlinked || a->cut)
+		return IDW_EIO;
+	if (a->broken) {
+		if (fstat(a->fd, &st) != 0)
+			return IDW_EIO;
+		if ((r = check_file(a)) != 0 && (a->unlinked || a->cut))
+			return r;
+		/* A failed write may have left part of an entry: drop it. */
+		if ((uint64_t)st.st_size > a->end &&
+		    ftruncate(a->fd, (off_t)a->end) != 0)
+			return IDW_EIO;
+		if (a->dirty_ms != 0 && fsync(a->fd) != 0)
+			return IDW_EIO;
+		a->dirty_ms = 0;
+		a->broken = false;
+		a->broken_why[0] = '\0';
 	}
-	cJSON_Delete(rc.ring);
-	return r;
+	while (a->nheld > 0) {
+		struct audit_held *h = &a->held[0];
+
+		r = write_rec(a, h->f, h->time, false);
+		if (r != 0 && r != IDW_ETOOBIG)
+			return r;
+		if (r == IDW_ETOOBIG)
+			a->dropped++;
+		sync |= h->sync;
+		cJSON_Delete(h->f);
+		a->nheld--;
+		memmove(a->held, a->held + 1, a->nheld * sizeof(a->held[0]));
+	}
+	if (a->dropped > 0) {
+		char why[160];
+		struct audit_event ev = {
+			.principal = "agent",
+			.action = "audit overflow",
+			.result = "failed",
+			.reason = why,
+		};
+		cJSON *f;
+
+		snprintf(why, sizeof(why),
+			 "%llu events were not recorded: more than %d waited "
+			 "while the audit log could not be written",
+			 (unsigned long long)a->dropped, AUDIT_HELD_MAX);
+		if ((f = fields_of(&ev)) == NULL)
+			return IDW_ENOMEM;
+		r = write_rec(a, f, idw_now(), true);
+		cJSON_Delete(f);
+		if (r != 0)
+			return r;
+		a->dropped = 0;
+	}
+	return sync ? audit_sync(a) : 0;
+}
+
+int audit_retry(struct audit *a)
+{
+	return retry_held(a);
+}
+
+void audit_head_mark(const struct audit *a, struct audit_mark *m)
+{
+	memset(m, 0, sizeof(*m));
+	m->seq = a->seq;
+	m->end = a->end;
+	memcpy(m->chain, a->head, sizeof(m->chain));
+}
+
+void audit_lock(struct audit *a)
+{
+	if (audit_sync(a) != 0)
+		a->dirty_ms |= 1; /* broken: the next retry syncs again */
+	idw_arena_free(a->keys);
+	a->keys = NULL;
+}
+
+void audit_close(struct audit *a)
+{
+	audit_lock(a);
+	for (size_t i = 0; i < a->nheld; i++)
+		cJSON_Delete(a->held[i].f);
+	a->nheld = 0;
+	if (a->fd >= 0)
+		close(a->fd);
+	a->fd = -1;
 }

@@ -37,6 +37,8 @@ const struct verb_row dispatch_table[] = {
 	{"request_access", verb_request_access,
 	 VERB_NEEDS_VAULT | VERB_NEEDS_UNLOCKED},
 	{"audit", verb_audit, VERB_NEEDS_VAULT | VERB_NEEDS_UNLOCKED},
+	{"audit_verify", verb_audit_verify,
+	 VERB_NEEDS_VAULT | VERB_NEEDS_UNLOCKED},
 	{"token_create", verb_token_create,
 	 VERB_NEEDS_VAULT | VERB_NEEDS_UNLOCKED | VERB_NEEDS_PROOF},
 	{"token_list", verb_token_list, VERB_NEEDS_VAULT},
@@ -47,6 +49,31 @@ const struct verb_row dispatch_table[] = {
 	{"login_confirm", verb_login_confirm,
 	 VERB_NEEDS_VAULT | VERB_NEEDS_UNLOCKED},
 	{"logout", verb_logout, VERB_NEEDS_VAULT | VERB_NEEDS_UNLOCKED},
+	{"edit", verb_edit,
+	 VERB_NEEDS_VAULT | VERB_NEEDS_UNLOCKED | VERB_NEEDS_PROOF},
+	{"delegate", verb_delegate,
+	 VERB_NEEDS_VAULT | VERB_NEEDS_UNLOCKED | VERB_NEEDS_PROOF},
+	{"policy_list", verb_policy_list,
+	 VERB_NEEDS_VAULT | VERB_NEEDS_UNLOCKED},
+	{"policy_add", verb_policy_add,
+	 VERB_NEEDS_VAULT | VERB_NEEDS_UNLOCKED | VERB_NEEDS_PROOF},
+	{"policy_enable", verb_policy_enable,
+	 VERB_NEEDS_VAULT | VERB_NEEDS_UNLOCKED | VERB_NEEDS_PROOF},
+	{"policy_disable", verb_policy_disable,
+	 VERB_NEEDS_VAULT | VERB_NEEDS_UNLOCKED | VERB_NEEDS_PROOF},
+	{"policy_remove", verb_policy_remove,
+	 VERB_NEEDS_VAULT | VERB_NEEDS_UNLOCKED | VERB_NEEDS_PROOF},
+	{"config_get", verb_config_get, VERB_NEEDS_VAULT | VERB_NEEDS_UNLOCKED},
+	{"config_set", verb_config_set,
+	 VERB_NEEDS_VAULT | VERB_NEEDS_UNLOCKED | VERB_NEEDS_PROOF},
+	{"grants", verb_grants, VERB_NEEDS_VAULT | VERB_NEEDS_UNLOCKED},
+	{"approve", verb_approve,
+	 VERB_NEEDS_VAULT | VERB_NEEDS_UNLOCKED | VERB_NEEDS_PROOF},
+	{"deny", verb_deny, VERB_NEEDS_VAULT | VERB_NEEDS_UNLOCKED},
+	{"grants_revoke", verb_grants_revoke,
+	 VERB_NEEDS_VAULT | VERB_NEEDS_UNLOCKED},
+	{"elicitation_answer", verb_elicitation_answer,
+	 VERB_NEEDS_VAULT | VERB_NEEDS_UNLOCKED},
 };
 const size_t dispatch_table_len =
 	sizeof(dispatch_table) / sizeof(dispatch_table[0]);
@@ -55,14 +82,14 @@ const size_t dispatch_table_len =
  * DESIGN "Principals and proof": the closed list of verbs without proof,
  * because they only read metadata, narrow access or copy ciphertext; then
  * the protocol's own verbs.  Proof-taking verbs of DESIGN not served yet
- * (edit, delegate, policy changes, approve, passwd,
- * rekey, restore, import, repair, profile changes, config set, export
- * with values) arrive with VERB_NEEDS_PROOF.
+ * (passwd, rekey, restore, import, repair, profile changes, export with
+ * values) arrive with VERB_NEEDS_PROOF.
  */
 const struct verb_exemption dispatch_no_proof[] = {
 	{"list", "reads metadata"},
 	{"show", "reads metadata"},
 	{"audit", "reads the audit log"},
+	{"audit_verify", "reads the audit log and checks it"},
 	{"status", "reads the agent's state"},
 	{"create", "adds a passport; widens no access to an existing one"},
 	{"suspend", "narrows access"},
@@ -86,6 +113,14 @@ const struct verb_exemption dispatch_no_proof[] = {
 	{"check_policy", "a read of the policy decision; releases nothing"},
 	{"request_access", "a read gated by policy: it may create a pending "
 			   "grant, which only a proven 'approve' widens"},
+	{"grants", "reads grant metadata (a token principal only its own)"},
+	{"policy_list", "reads the rules"},
+	{"config_get", "reads a setting"},
+	{"elicitation_answer",
+	 "the person's answer to an MCP elicitation; it approves only when "
+	 "a person turned approval.elicitation on with proof, only a grant "
+	 "of the principal asking and never a critical passport; every "
+	 "other answer narrows"},
 };
 const size_t dispatch_no_proof_len =
 	sizeof(dispatch_no_proof) / sizeof(dispatch_no_proof[0]);
@@ -257,6 +292,8 @@ void dispatch_request(struct agent *a, struct peer *p, const char *json,
 	in.secret_len = secret_len;
 	in.has_secret = has_secret;
 	(void)row->fn(a, p, &in, rep);
+	/* A change to the vault is followed by the audit log's checkpoint. */
+	anchor_after_request(a);
 	if (rep->json == NULL)
 		reply_error(rep, IDW_ENOMEM, "out of memory");
 out:

@@ -118,7 +118,38 @@ int verb_logout(struct agent *, struct peer *, const struct verb_args *,
 		struct reply *);
 int verb_audit(struct agent *, struct peer *, const struct verb_args *,
 	       struct reply *);
+int verb_audit_verify(struct agent *, struct peer *, const struct verb_args *,
+		      struct reply *);
 int verb_challenge(struct agent *, struct peer *, const struct verb_args *,
 		   struct reply *);
+/* Governance: edits, delegation, rules, settings, grants. */
+int verb_edit(struct agent *, struct peer *, const struct verb_args *,
+	      struct reply *);
+int verb_delegate(struct agent *, struct peer *, const struct verb_args *,
+		  struct reply *);
+int verb_policy_list(struct agent *, struct peer *, const struct verb_args *,
+		     struct reply *);
+int verb_policy_add(struct agent *, struct peer *, const struct verb_args *,
+		    struct reply *);
+int verb_policy_enable(struct agent *, struct peer *, const struct verb_args *,
+		       struct reply *);
+int verb_policy_disable(struct agent *, struct peer *, const struct verb_args *,
+			struct reply *);
+int verb_policy_remove(struct agent *, struct peer *, const struct verb_args *,
+		       struct reply *);
+int verb_config_get(struct agent *, struct peer *, const struct verb_args *,
+		    struct reply *);
+int verb_config_set(struct agent *, struct peer *, const struct verb_args *,
+		    struct reply *);
+int verb_grants(struct agent *, struct peer *, const struct verb_args *,
+		struct reply *);
+int verb_approve(struct agent *, struct peer *, const struct verb_args *,
+		 struct reply *);
+int verb_deny(struct agent *, struct peer *, const struct verb_args *,
+	      struct reply *);
+int verb_grants_revoke(struct agent *, struct peer *, const struct verb_args *,
+		       struct reply *);
+int verb_elicitation_answer(struct agent *, struct peer *,
+			    const struct verb_args *, struct reply *);
 
 #endif

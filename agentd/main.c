@@ -349,6 +349,8 @@ static int signals_fd(void)
 	int fd;
 
 	signal(SIGPIPE, SIG_IGN);
+	/* A file-size limit must fail the write (EFBIG, audited), not kill. */
+	signal(SIGXFSZ, SIG_IGN);
 	sigemptyset(&set);
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGINT);
@@ -403,6 +405,8 @@ int main(int argc, char **argv)
 	if (idw_vault_initialized(A.vault)) {
 		unlock_at_start(&o);
 		compact_at_start();
+		/* Compaction moved the checkpoint: a fresh one goes last. */
+		(void)anchor_checkpoint(&A);
 	} else if (!o.allow_no_vault) {
 		unlock_scrub_env("IDW_PASSPHRASE");
 		die(IDW_ENOVAULT, "no vault at %s: run 'idw init'",
@@ -432,6 +436,8 @@ int main(int argc, char **argv)
 	status_line("ok");
 	status_close();
 	r = server_run(&A, lfd, sigfd);
+	/* A clean stop leaves no entry the vault does not vouch for. */
+	(void)anchor_checkpoint(&A);
 	/* Wipe before anything else: lock clears keys, values, metadata. */
 	agent_lock(&A);
 	unlink(A.sock_path);

@@ -301,6 +301,9 @@ static int poll_timeout(struct agent *a, uint64_t now)
 		if (d < next)
 			next = d;
 	}
+	/* Entries of passports below critical are synced in groups. */
+	if (audit_sync_due(&a->audit) != 0 && audit_sync_due(&a->audit) < next)
+		next = audit_sync_due(&a->audit);
 	if (next == UINT64_MAX)
 		return -1;
 	return next <= now ? 0 : (int)(next - now > 60000 ? 60000 : next - now);
@@ -315,6 +318,8 @@ int server_run(struct agent *a, int lfd, int sigfd)
 		uint64_t now = idw_boot_ms();
 		size_t n = 0;
 		int pr;
+
+		audit_tick(&a->audit, now);
 
 		if (a->stopping) {
 			bool pending = false;

@@ -224,6 +224,24 @@ out:
 	return r;
 }
 
+int store_del(struct store *s, struct idw_vault *v, const char *kind,
+	      const char *id)
+{
+	struct store_item *it = store_find(s, kind, id);
+	struct idw_vault_rec rec;
+	int r;
+
+	if (it == NULL)
+		return IDW_ENOENT;
+	(void)record_of(it, IDW_VAULT_DEL, "", NULL, 0, &rec);
+	rec.json = NULL;
+	rec.json_len = 0;
+	if ((r = idw_vault_append(v, &rec)) != 0)
+		return r;
+	store_remove(s, it);
+	return 0;
+}
+
 int store_compact(struct store *s, struct idw_vault *v)
 {
 	int r;

@@ -52,6 +52,10 @@ int store_put(struct store *s, struct idw_vault *v, const char *kind,
 	      const char *id, cJSON *meta, const uint8_t *value,
 	      size_t value_len) IDW_WUR;
 
+/* Write a deletion of (kind, id) to the journal, then drop the item. */
+int store_del(struct store *s, struct idw_vault *v, const char *kind,
+	      const char *id) IDW_WUR;
+
 /*
  * Open an item's value into fresh arena scratch (*out, *len); the caller
  * wipes and frees it with idw_arena_free.

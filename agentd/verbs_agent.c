@@ -7,6 +7,7 @@
 #include <sodium.h>
 
 #include "agentd/dispatch.h"
+#include "agentd/gov.h"
 #include "common/idwtime.h"
 #include "common/jsonu.h"
 #include "sandbox/arena.h"
@@ -82,7 +83,7 @@ static int audit_key_load(struct agent *a, char *why, size_t whylen)
 		snprintf(why, whylen, "the vault's audit key is malformed");
 		return IDW_ECORRUPT;
 	}
-	r = audit_unlock(&a->audit, key, why, whylen);
+	r = anchor_unlock(a, key, why, whylen);
 	idw_arena_free(key);
 	return r;
 }
@@ -222,6 +223,7 @@ int verb_status(struct agent *a, struct peer *p, const struct verb_args *in,
 	cJSON_AddStringToObject(o, "agent_version", IDW_VERSION);
 	cJSON_AddBoolToObject(o, "memory_locked", st.locked);
 	cJSON_AddNumberToObject(o, "locked_bytes", (double)st.mapped);
+	anchor_status(a, o); /* retries held writes: say how it is now */
 	cJSON_AddBoolToObject(o, "audit_ok", !a->audit.broken);
 	/* What is true of this process, as the kernel reports it. */
 	cJSON_AddNumberToObject(o, "seccomp", agent_proc_field(a, "Seccomp:"));
@@ -327,6 +329,12 @@ int verb_init(struct agent *a, struct peer *p, const struct verb_args *in,
 		agent_lock(a);
 		return reply_error(rep, r, "setting up the audit log failed");
 	}
+	/* DESIGN's default rules, as records a person may change. */
+	if ((r = gov_install_defaults(a)) != 0) {
+		agent_lock(a);
+		return reply_error(rep, r,
+				   "installing the default rules failed");
+	}
 	a->locked = false;
 	a->unlock_source = "init";
 	audit_agent_event(a, p, "init", "ok", "vault created");
@@ -352,9 +360,12 @@ int verb_unlock(struct agent *a, struct peer *p, const struct verb_args *in,
 		return reply_error(rep, IDW_EUSAGE,
 				   "unlock needs the passphrase");
 	r = agent_unlock(a, in->secret, in->secret_len, why, sizeof(why));
-	if (r != 0)
+	if (r != 0) {
+		/* Held in memory, written once the vault is unlocked. */
+		audit_agent_event(a, p, "failed unlock", "failed", why);
 		return reply_error(rep, r == IDW_EUNLOCK ? IDW_EUNLOCK : r,
 				   "%s", why);
+	}
 	a->unlock_source = "interactive";
 	audit_agent_event(a, p, "unlock", "ok", "interactive");
 	reply_ok(rep);
@@ -365,8 +376,11 @@ int verb_lock(struct agent *a, struct peer *p, const struct verb_args *in,
 	      struct reply *rep)
 {
 	(void)in;
-	if (!a->locked)
+	if (!a->locked) {
 		audit_agent_event(a, p, "lock", "ok", NULL);
+		/* The vault vouches for the log as the lock leaves it. */
+		(void)anchor_checkpoint(a);
+	}
 	agent_lock(a);
 	reply_ok(rep);
 	return 0;

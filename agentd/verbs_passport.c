@@ -4,17 +4,15 @@
 #include <string.h>
 
 #include "agentd/dispatch.h"
+#include "agentd/gov.h"
 #include "agentd/passport.h"
 #include "agentd/policy.h"
 #include "common/idwtime.h"
 #include "common/jsonu.h"
-#include "sandbox/arena.h"
 
 #define LIST_DEFAULT 100
 #define LIST_MAX 500
 #define PURPOSE_MAX 1024
-#define SCOPE_MAX 64	   /* as a visa's scope list */
-#define SCOPE_TEXT_MAX 256 /* as a visa's scope entry */
 
 static struct store_item *find_passport(struct agent *a, const cJSON *req,
 					struct reply *rep)
@@ -91,6 +89,8 @@ int verb_create(struct agent *a, struct peer *p, const struct verb_args *in,
 {
 	char id[20], why[300];
 	cJSON *meta = NULL, *o;
+	struct policy_result pr;
+	int64_t now;
 	int r;
 
 	if (!in->has_secret || in->secret_len == 0)
@@ -104,8 +104,8 @@ int verb_create(struct agent *a, struct peer *p, const struct verb_args *in,
 		passport_new_id(id);
 	while (store_find(&a->store, "passport", id) != NULL);
 	why[0] = '\0';
-	r = passport_from_request(in->req, id, idw_now(), &meta, why,
-				  sizeof(why));
+	now = gov_now(a);
+	r = passport_from_request(in->req, id, now, &meta, why, sizeof(why));
 	if (r != 0)
 		return reply_error(rep, r, "%s",
 				   why[0] ? why : idw_strerror(r));
@@ -120,7 +120,19 @@ int verb_create(struct agent *a, struct peer *p, const struct verb_args *in,
 		 rep, store_find(&a->store, "passport", id)->meta)) != 0)
 		return r;
 	cJSON_AddStringToObject(rep->json, "id", id);
-	(void)o;
+	/* What policy would say to its creator now, so idw can warn. */
+	if (gov_decide(a, store_find(&a->store, "passport", id)->meta,
+		       p->principal, now, &pr) == 0) {
+		o = cJSON_AddObjectToObject(rep->json, "policy");
+		if (o != NULL) {
+			cJSON_AddStringToObject(o, "effect",
+						policy_effect_name(pr.effect));
+			cJSON_AddStringToObject(o, "reason", pr.reason);
+			cJSON_AddItemToObject(o, "violations", pr.violations);
+			pr.violations = NULL;
+		}
+		policy_result_free(&pr);
+	}
 	return 0;
 }
 
@@ -199,80 +211,6 @@ int verb_show(struct agent *a, struct peer *p, const struct verb_args *in,
 	if (it == NULL)
 		return IDW_ENOENT;
 	return reply_passport(rep, it->meta);
-}
-
-/* Decide; on refusal the reply is filled and a denial audited. */
-static int decide(struct agent *a, struct peer *p, struct store_item *it,
-		  const char *action, const char *purpose, struct reply *rep)
-{
-	struct policy_result pr;
-	int r;
-
-	if ((r = policy_evaluate(it->meta, p->principal, idw_now(), &pr)) != 0)
-		return reply_error(rep, r, "policy evaluation failed");
-	if (pr.effect == POLICY_ALLOW) {
-		policy_result_free(&pr);
-		return 0;
-	}
-	(void)audit_passport(a, p, it, action, purpose, "denied", pr.reason);
-	if (pr.effect == POLICY_REQUIRE_APPROVAL)
-		r = reply_error(rep, IDW_EPENDING,
-				"%s: approval by a person is required",
-				pr.reason);
-	else
-		r = reply_error(rep, IDW_EDENIED, "access to %s denied: %s",
-				it->id, pr.reason);
-	policy_result_free(&pr);
-	return r;
-}
-
-int verb_get(struct agent *a, struct peer *p, const struct verb_args *in,
-	     struct reply *rep)
-{
-	struct store_item *it = find_passport(a, in->req, rep);
-	const char *purpose = NULL, *reveal;
-	uint8_t *val = NULL;
-	size_t vlen = 0;
-	cJSON *o, *pp;
-	int r;
-
-	if (it == NULL)
-		return IDW_ENOENT;
-	if ((r = require_text(in->req, "purpose", &purpose, rep)) != 0)
-		return r;
-	if ((r = decide(a, p, it, "access", purpose, rep)) != 0)
-		return r;
-	reveal = idw_json_str(it->meta, "reveal");
-	if (reveal != NULL && strcmp(reveal, "never") == 0) {
-		(void)audit_passport(a, p, it, "access", purpose, "denied",
-				     "reveal: never");
-		return reply_error(rep, IDW_EDENIED,
-				   "%s is never revealed; inject it with "
-				   "'idw run' instead",
-				   it->id);
-	}
-	if ((r = store_open_value(it, &val, &vlen)) != 0)
-		return reply_error(rep, r, "the value could not be opened");
-	/* The entry is on disk before the value leaves, or nothing leaves. */
-	if (audit_passport(a, p, it, "access", purpose, "allowed", NULL) != 0) {
-		idw_arena_free(val);
-		return reply_error(rep, IDW_EDENIED,
-				   "the audit log could not be written (%s): "
-				   "request denied",
-				   a->audit.broken ? a->audit.broken_why
-						   : "error");
-	}
-	if ((o = reply_ok(rep)) == NULL) {
-		idw_arena_free(val);
-		return IDW_ENOMEM;
-	}
-	pp = cJSON_AddObjectToObject(o, "passport");
-	cJSON_AddStringToObject(pp, "id", it->id);
-	cJSON_AddStringToObject(pp, "name", idw_json_str(it->meta, "name"));
-	rep->secret = val;
-	rep->secret_len = vlen;
-	rep->has_secret = true;
-	return 0;
 }
 
 /*
@@ -399,140 +337,4 @@ int verb_resume(struct agent *a, struct peer *p, const struct verb_args *in,
 	it = store_find(&a->store, "passport", id);
 	(void)audit_passport(a, p, it, "modification", NULL, "ok", "resumed");
 	return reply_passport(rep, it->meta);
-}
-
-int verb_check_policy(struct agent *a, struct peer *p,
-		      const struct verb_args *in, struct reply *rep)
-{
-	struct store_item *it = find_passport(a, in->req, rep);
-	const char *action = idw_json_str(in->req, "action");
-	struct policy_result pr;
-	cJSON *o;
-	int r;
-
-	if (it == NULL)
-		return IDW_ENOENT;
-	if (action != NULL && strcmp(action, "access") != 0 &&
-	    strcmp(action, "get") != 0)
-		return reply_error(rep, IDW_EUSAGE, "action must be 'access'");
-	if ((r = policy_evaluate(it->meta, p->principal, idw_now(), &pr)) != 0)
-		return reply_error(rep, r, "policy evaluation failed");
-	if ((o = reply_ok(rep)) == NULL) {
-		policy_result_free(&pr);
-		return IDW_ENOMEM;
-	}
-	cJSON_AddBoolToObject(o, "allowed", pr.effect == POLICY_ALLOW);
-	cJSON_AddStringToObject(o, "effect", policy_effect_name(pr.effect));
-	cJSON_AddItemToObject(o, "violations", pr.violations);
-	pr.violations = NULL;
-	cJSON_AddStringToObject(o, "reason", pr.reason);
-	policy_result_free(&pr);
-	return 0;
-}
-
-/* Every asked scope must be one the visa grants (when it names any). */
-static const char *scope_outside(const cJSON *meta, const cJSON *asked)
-{
-	const cJSON *visa = cJSON_GetObjectItemCaseSensitive(meta, "visa");
-	const cJSON *have = cJSON_GetObjectItemCaseSensitive(visa, "scope");
-	const cJSON *e, *h;
-
-	if (cJSON_GetArraySize(have) == 0)
-		return NULL;
-	cJSON_ArrayForEach(e, asked)
-	{
-		int found = 0;
-
-		cJSON_ArrayForEach(h, have)
-		{
-			if (cJSON_IsString(h) &&
-			    strcmp(h->valuestring, e->valuestring) == 0)
-				found = 1;
-		}
-		if (!found)
-			return e->valuestring;
-	}
-	return NULL;
-}
-
-int verb_request_access(struct agent *a, struct peer *p,
-			const struct verb_args *in, struct reply *rep)
-{
-	struct store_item *it = find_passport(a, in->req, rep);
-	const cJSON *scope = cJSON_GetObjectItemCaseSensitive(in->req, "scope");
-	const char *purpose = NULL, *outside, *status;
-	struct policy_result pr;
-	const cJSON *e;
-	char reason[400];
-	cJSON *o;
-	int r;
-
-	if (it == NULL)
-		return IDW_ENOENT;
-	if ((r = require_text(in->req, "purpose", &purpose, rep)) != 0)
-		return r;
-	if (scope != NULL && !cJSON_IsNull(scope) &&
-	    (!cJSON_IsArray(scope) || cJSON_GetArraySize(scope) > SCOPE_MAX))
-		return reply_error(rep, IDW_EUSAGE,
-				   "scope must be a list of at most %d strings",
-				   SCOPE_MAX);
-	/* Bounded like a visa's scope: it is quoted in replies and audit. */
-	cJSON_ArrayForEach(e, scope)
-	{
-		if (!cJSON_IsString(e) || e->valuestring[0] == '\0' ||
-		    strlen(e->valuestring) > SCOPE_TEXT_MAX ||
-		    !idw_utf8_valid((const uint8_t *)e->valuestring,
-				    strlen(e->valuestring)))
-			return reply_error(rep, IDW_EUSAGE,
-					   "scope must hold non-empty UTF-8 "
-					   "strings of at most %d bytes",
-					   SCOPE_TEXT_MAX);
-	}
-	if ((r = policy_evaluate(it->meta, p->principal, idw_now(), &pr)) != 0)
-		return reply_error(rep, r, "policy evaluation failed");
-	snprintf(reason, sizeof(reason), "%s", pr.reason);
-	outside = scope_outside(it->meta, scope);
-	/* No approval can grant what the visa does not hold. */
-	if (outside != NULL && pr.effect != POLICY_DENY) {
-		pr.effect = POLICY_DENY;
-		snprintf(reason, sizeof(reason),
-			 "scope '%s' is outside the passport's visa scope",
-			 outside);
-	}
-	policy_result_free(&pr);
-	status = pr.effect == POLICY_ALLOW		? "approved"
-		 : pr.effect == POLICY_REQUIRE_APPROVAL ? "pending"
-							: "denied";
-	if (audit_passport(a, p, it, "request", purpose, status, reason) != 0)
-		return reply_error(rep, IDW_EDENIED,
-				   "the audit log could not be written: "
-				   "request denied");
-	if ((o = reply_ok(rep)) == NULL)
-		return IDW_ENOMEM;
-	cJSON_AddBoolToObject(o, "approved", pr.effect == POLICY_ALLOW);
-	cJSON_AddStringToObject(o, "status", status);
-	cJSON_AddNullToObject(o, "grant_id");
-	cJSON_AddStringToObject(o, "reason", reason);
-	cJSON_AddNullToObject(o, "expires_at");
-	return 0;
-}
-
-int verb_audit(struct agent *a, struct peer *p, const struct verb_args *in,
-	       struct reply *rep)
-{
-	const char *id = idw_json_str(in->req, "id");
-	int64_t limit = idw_json_int(in->req, "limit", 50);
-	cJSON *o, *arr;
-	int r;
-
-	(void)p;
-	if (limit <= 0 || limit > LIST_MAX)
-		limit = limit <= 0 ? 50 : LIST_MAX;
-	if ((o = reply_ok(rep)) == NULL ||
-	    (arr = cJSON_AddArrayToObject(o, "entries")) == NULL)
-		return IDW_ENOMEM;
-	if ((r = audit_recent(&a->audit, id, (size_t)limit, arr)) != 0)
-		return reply_error(rep, r, "reading the audit log failed: %s",
-				   idw_strerror(r));
-	return 0;
 }

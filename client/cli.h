@@ -63,6 +63,22 @@ int cli_token_create(const struct cli_args *a);
 int cli_token_list(const struct cli_args *a);
 int cli_token_revoke(const struct cli_args *a);
 int cli_mcp_config(const struct cli_args *a);
+int cli_audit(const struct cli_args *a);
+/* Governance (cli_edit.c, cli_gov.c, cli_policy.c). */
+int cli_edit(const struct cli_args *a);
+int cli_delegate(const struct cli_args *a);
+int cli_check(const struct cli_args *a);
+int cli_approvals(const struct cli_args *a);
+int cli_approve(const struct cli_args *a);
+int cli_deny(const struct cli_args *a);
+int cli_grants(const struct cli_args *a);
+int cli_policy_list(const struct cli_args *a);
+int cli_policy_add(const struct cli_args *a);
+int cli_policy_enable(const struct cli_args *a);
+int cli_policy_disable(const struct cli_args *a);
+int cli_policy_remove(const struct cli_args *a);
+int cli_config_set(const struct cli_args *a);
+int cli_config_get(const struct cli_args *a);
 
 /* Messages: "idw: " + text, each line escaped for display, on stderr. */
 void cli_warn(const char *text);
@@ -110,6 +126,10 @@ int cli_print_json(const cJSON *j);
 int cli_print_passports(const cJSON *list);
 int cli_print_passport(const cJSON *p);
 int cli_print_status(const cJSON *st);
+/* JSON with every character a terminal acts on or hides as \uXXXX. */
+int cli_print_json_escaped(const cJSON *j);
+/* Warn on stderr when a reply's "policy" says access is not allowed. */
+void cli_policy_warn(const cJSON *reply);
 /* Write bytes to stdout as they are, with a final newline. */
 int cli_write_value(const uint8_t *p, size_t n);
 

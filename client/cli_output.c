@@ -303,6 +303,12 @@ static const struct detail_row status_rows[] = {
     {"landlock", NULL, "landlock_detail"},
     {"audit log ok", NULL, "audit_ok"},
     {"audit error", NULL, "audit_error"},
+    {"audit entries", NULL, "audit_entries"},
+    {"audit held", NULL, "audit_held"},
+    {"audit synced", NULL, "audit_synced"},
+    {"checkpoint", NULL, "audit_checkpoint"},
+    {"audit anchor", NULL, "audit_anchor"},
+    {"audit damage", NULL, "audit_damage"},
 };
 
 int cli_print_status(const cJSON *st)

@@ -26,6 +26,7 @@ static const char *const visa_types[] = {"access",     "privilege", "data",
 static const char *const tiers[] = {"standard", "sensitive", "critical", NULL};
 static const char *const statuses[] = {"active",  "expiring",  "expired",
 				       "revoked", "suspended", NULL};
+static const char *const reveals[] = {"model", "never", NULL};
 
 static int usage(const char *msg)
 {
@@ -81,7 +82,7 @@ static bool add_list(cJSON *o, const char *key, const struct cli_args *a,
 	return true;
 }
 
-/* --valid-days N (N x 86400 s from now) or --valid-until DATE. */
+/* --valid-days N (N x 86400 s from valid_from) or --valid-until DATE. */
 static int validity(const struct cli_args *a, int64_t now, int64_t *until)
 {
 	const char *days = cli_arg_value(a, "valid-days");
@@ -130,8 +131,13 @@ static int create_request(const struct cli_args *a, cJSON **req)
 		return usage("--type is required");
 	if ((rc = check_choice(a, "type", cred_types)) != 0 ||
 	    (rc = check_choice(a, "visa", visa_types)) != 0 ||
-	    (rc = check_choice(a, "tier", tiers)) != 0)
+	    (rc = check_choice(a, "tier", tiers)) != 0 ||
+	    (rc = check_choice(a, "reveal", reveals)) != 0)
 		return rc;
+	if (cli_arg_value(a, "valid-from") != NULL &&
+	    idw_time_parse(cli_arg_value(a, "valid-from"), 0, &now) != 0)
+		return usage("--valid-from wants YYYY-MM-DD or an RFC 3339 "
+			     "time");
 	if (owner != NULL && cli_arg_set(a, "no-owner"))
 		return usage("--owner and --no-owner exclude each other");
 	if (owner != NULL && owner[0] == '\0')
@@ -161,17 +167,21 @@ static int create_request(const struct cli_args *a, cJSON **req)
 	     add_str(r, "valid_until", until_s) &&
 	     add_str(r, "access_tier", cli_arg_value(a, "tier")) &&
 	     add_list(r, "tags", a, "tag") &&
-	     add_str(r, "notes", cli_arg_value(a, "notes"));
+	     add_str(r, "notes", cli_arg_value(a, "notes")) &&
+	     add_str(r, "reveal", cli_arg_value(a, "reveal"));
 	if (ok && owner != NULL)
 		ok = add_str(r, "human_owner", owner);
 	else if (ok)
 		ok = cJSON_AddNullToObject(r, "human_owner") != NULL;
-	if (ok && (cli_arg_set(a, "visa") || cli_arg_set(a, "scope"))) {
+	if (ok && (cli_arg_set(a, "visa") || cli_arg_set(a, "scope") ||
+		   cli_arg_set(a, "issuer"))) {
 		const char *vt = cli_arg_value(a, "visa");
 
 		visa = cJSON_AddObjectToObject(r, "visa");
 		ok = visa != NULL &&
 		     add_str(visa, "type", vt ? vt : "access") &&
+		     add_str(visa, "issuing_authority",
+			     cli_arg_value(a, "issuer")) &&
 		     add_list(visa, "scope", a, "scope");
 	}
 	if (!ok)
@@ -241,6 +251,7 @@ int cli_create(const struct cli_args *a)
 		goto out;
 	}
 	print_id(rep.json);
+	cli_policy_warn(rep.json);
 out:
 	cli_reply_free(&rep);
 	if (c != NULL)

@@ -26,6 +26,46 @@ static const struct cli_opt create_opts[] = {
 	{"valid-days", CLI_OPT_VALUE}, {"valid-until", CLI_OPT_VALUE},
 	{"path", CLI_OPT_VALUE},       {"tag", CLI_OPT_LIST},
 	{"notes", CLI_OPT_VALUE},      {"tier", CLI_OPT_VALUE},
+	{"issuer", CLI_OPT_VALUE},     {"reveal", CLI_OPT_VALUE},
+	{"valid-from", CLI_OPT_VALUE}, {NULL, CLI_OPT_FLAG},
+};
+static const struct cli_opt edit_opts[] = {
+	{"name", CLI_OPT_VALUE},
+	{"type", CLI_OPT_VALUE},
+	{"platform", CLI_OPT_LIST},
+	{"visa", CLI_OPT_VALUE},
+	{"scope", CLI_OPT_LIST},
+	{"issuer", CLI_OPT_VALUE},
+	{"owner", CLI_OPT_VALUE},
+	{"no-owner", CLI_OPT_FLAG},
+	{"agent", CLI_OPT_VALUE},
+	{"valid-from", CLI_OPT_VALUE},
+	{"valid-days", CLI_OPT_VALUE},
+	{"valid-until", CLI_OPT_VALUE},
+	{"path", CLI_OPT_VALUE},
+	{"tag", CLI_OPT_LIST},
+	{"notes", CLI_OPT_VALUE},
+	{"tier", CLI_OPT_VALUE},
+	{"reveal", CLI_OPT_VALUE},
+	{"clear", CLI_OPT_LIST},
+	{"passphrase-stdin", CLI_OPT_FLAG},
+	{NULL, CLI_OPT_FLAG},
+};
+static const struct cli_opt delegate_opts[] = {
+	{"from", CLI_OPT_VALUE},  {"to", CLI_OPT_VALUE},
+	{"scope", CLI_OPT_LIST},  {"until", CLI_OPT_VALUE},
+	{"notes", CLI_OPT_VALUE}, {"passphrase-stdin", CLI_OPT_FLAG},
+	{NULL, CLI_OPT_FLAG},
+};
+static const struct cli_opt approve_opts[] = {
+	{"ttl", CLI_OPT_VALUE},
+	{"reason", CLI_OPT_VALUE},
+	{"passphrase-stdin", CLI_OPT_FLAG},
+	{NULL, CLI_OPT_FLAG},
+};
+static const struct cli_opt policy_add_opts[] = {
+	{"file", CLI_OPT_VALUE},
+	{"passphrase-stdin", CLI_OPT_FLAG},
 	{NULL, CLI_OPT_FLAG},
 };
 static const struct cli_opt list_opts[] = {
@@ -110,6 +150,41 @@ static const struct cli_verb auth_verbs[] = {
 	{NULL, NULL, NULL, 0, 0, NULL, NULL, 0, NULL},
 };
 
+static const struct cli_verb policy_verbs[] = {
+	{"list", cli_policy_list, json_opts, 0, 0, "policy list [--json]",
+	 "List the rules, strongest first: id, effect, priority, whether\n"
+	 "enabled, condition.",
+	 0, NULL},
+	{"add", cli_policy_add, policy_add_opts, 0, 0,
+	 "policy add --file RULE.json [--passphrase-stdin]",
+	 "Add a rule: {\"id\", \"name\", \"description\", \"condition\":\n"
+	 "{visa_types, platforms, access_tiers, require_human_owner,\n"
+	 "max_validity_days, max_delegation_depth}, \"effect\": allow|deny|\n"
+	 "require-approval, \"priority\", \"enabled\"}.  Takes person proof.",
+	 0, NULL},
+	{"enable", cli_policy_enable, proof_opts, 1, 1,
+	 "policy enable ID [--passphrase-stdin]",
+	 "Enable a rule.  Takes person proof.", 0, NULL},
+	{"disable", cli_policy_disable, proof_opts, 1, 1,
+	 "policy disable ID [--passphrase-stdin]",
+	 "Disable a rule.  Takes person proof.", 0, NULL},
+	{"remove", cli_policy_remove, proof_opts, 1, 1,
+	 "policy remove ID [--passphrase-stdin]",
+	 "Remove a rule.  Takes person proof.", 0, NULL},
+	{NULL, NULL, NULL, 0, 0, NULL, NULL, 0, NULL},
+};
+
+static const struct cli_verb config_verbs[] = {
+	{"set", cli_config_set, proof_opts, 2, 2,
+	 "config set KEY VALUE [--passphrase-stdin]",
+	 "Change a setting: approval.elicitation on|off,\n"
+	 "approval.max_ttl DURATION.  Takes person proof.",
+	 0, NULL},
+	{"get", cli_config_get, no_opts, 0, 1, "config get [KEY]",
+	 "Show one setting, or all with what they do.", 0, NULL},
+	{NULL, NULL, NULL, 0, 0, NULL, NULL, 0, NULL},
+};
+
 static const struct cli_verb mcp_verbs[] = {
 	{"config", cli_mcp_config, mcp_config_opts, 0, 0,
 	 "mcp config [--client claude-desktop|cursor|claude-code|generic]\n"
@@ -119,6 +194,14 @@ static const struct cli_verb mcp_verbs[] = {
 	 "idw-mcp-wrapper, which reads a session token from a file.",
 	 0, NULL},
 	{NULL, NULL, NULL, 0, 0, NULL, NULL, 0, NULL},
+};
+
+static const struct cli_opt audit_opts[] = {
+	{"since", CLI_OPT_VALUE},  {"until", CLI_OPT_VALUE},
+	{"principal", CLI_OPT_VALUE}, {"action", CLI_OPT_VALUE},
+	{"result", CLI_OPT_VALUE}, {"limit", CLI_OPT_VALUE},
+	{"json", CLI_OPT_FLAG},	   {"export", CLI_OPT_VALUE},
+	{NULL, CLI_OPT_FLAG},
 };
 
 const struct cli_verb cli_verbs[] = {
@@ -136,7 +219,8 @@ const struct cli_verb cli_verbs[] = {
 	 "           [--agent PRINCIPAL] [--valid-days N | --valid-until "
 	 "YYYY-MM-DD]\n"
 	 "           [--path PATH] [--tag T]... [--notes TEXT]\n"
-	 "           [--tier standard|sensitive|critical]",
+	 "           [--tier standard|sensitive|critical] [--issuer TEXT]\n"
+	 "           [--reveal model|never] [--valid-from DATE]",
 	 "Store a credential as a new passport and print its id.  The value\n"
 	 "is read from stdin to its end (one trailing newline removed), or\n"
 	 "asked for without echo when stdin is a terminal; never from an\n"
@@ -170,6 +254,69 @@ const struct cli_verb cli_verbs[] = {
 	 "person proof: the passphrase is asked for on the terminal, or read\n"
 	 "from the first line of stdin with --passphrase-stdin; never taken\n"
 	 "from IDW_PASSPHRASE.  Exits 6 when the proof fails.",
+	 0, NULL},
+	{"edit", cli_edit, edit_opts, 1, 1,
+	 "edit ID [--name N] [--type T] [--platform P]... [--visa TYPE]\n"
+	 "           [--scope S]... [--issuer TEXT] [--owner O | --no-owner]\n"
+	 "           [--agent PRINCIPAL] [--valid-from DATE]\n"
+	 "           [--valid-days N | --valid-until DATE] [--path PATH]\n"
+	 "           [--tag T]... [--notes TEXT] [--tier TIER]\n"
+	 "           [--reveal model|never] [--clear FIELD]...\n"
+	 "           [--passphrase-stdin]",
+	 "Change a passport's fields.  A list option replaces the list;\n"
+	 "--clear empties platforms, tags, scope, delegation, notes, issuer,\n"
+	 "path, agent or owner.  --valid-days counts from valid_from.  Takes\n"
+	 "person proof; a revoked passport cannot be edited.",
+	 0, NULL},
+	{"delegate", cli_delegate, delegate_opts, 1, 1,
+	 "delegate ID --from A --to B --scope S... [--until YYYY-MM-DD]\n"
+	 "           [--notes TEXT] [--passphrase-stdin]",
+	 "Add a delegation hop.  A hop starts where the last one ended and\n"
+	 "only narrows: the effective scope is the visa's scope intersected\n"
+	 "with every hop's.  At most 3 hops while the default rule\n"
+	 "max-delegation-depth-3 is enabled.  Takes person proof.",
+	 0, NULL},
+	{"check", cli_check, json_opts, 1, 1, "check ID [--json]",
+	 "What policy decides for you on a passport, with every violation.\n"
+	 "Releases nothing.  Exits 0 when allowed, 3 when denied, 4 when a\n"
+	 "person's approval is needed.",
+	 0, NULL},
+	{"approvals", cli_approvals, json_opts, 0, 0, "approvals [--json]",
+	 "List the grants waiting for a person: passport, tier, principal,\n"
+	 "purpose (escaped), expiry.",
+	 0, NULL},
+	{"approve", cli_approve, approve_opts, 1, 1,
+	 "approve GRANT [--ttl 15m] [--reason TEXT] [--passphrase-stdin]",
+	 "Show a pending grant, then approve it with person proof: its\n"
+	 "principal holds a lease on the passport for the TTL (default 15m,\n"
+	 "at most approval.max_ttl).",
+	 0, NULL},
+	{"deny", cli_deny, reason_opts, 1, 1, "deny GRANT --reason TEXT",
+	 "Deny a pending grant.  The same principal's requests for that\n"
+	 "passport are refused for an hour.",
+	 0, NULL},
+	{"grants", cli_grants, json_opts, 0, 2,
+	 "grants [--json] | grants revoke GRANT",
+	 "List grants (pending, approved leases, denied, expired, revoked),\n"
+	 "or end a lease or a pending grant at once.",
+	 0, NULL},
+	{"policy", NULL, NULL, 0, 0, "policy list|add|enable|disable|remove",
+	 "The rules of the policy engine.", CLI_VERB_GROUP, policy_verbs},
+	{"config", NULL, NULL, 0, 0, "config set|get",
+	 "Settings kept in the vault.", CLI_VERB_GROUP, config_verbs},
+	{"audit", cli_audit, audit_opts, 0, 1,
+	 "audit [PASSPORT] [--since TIME] [--until TIME] [--principal P]\n"
+	 "           [--action A] [--result R] [--limit N]\n"
+	 "           [--json | --export csv|json]\n"
+	 "       idw audit verify [--json]",
+	 "Read the audit trail: who used what, when, why, and what was\n"
+	 "decided.  Shows the newest 50 matching entries, oldest first (--limit\n"
+	 "N for more); --export prints every match as CSV or JSON.  TIME is\n"
+	 "RFC 3339, YYYY-MM-DD or a duration ago (24h, 7d).  --action denial\n"
+	 "finds every refusal.  Untrusted text is escaped; CSV cells that\n"
+	 "start with = + - @ get a leading '.\n"
+	 "'idw audit verify' checks the whole log's chain and its checkpoints\n"
+	 "in the vault; it exits 1 when anything was removed, changed or cut.",
 	 0, NULL},
 	{"lock", cli_lock, no_opts, 0, 0, "lock",
 	 "Make the agent wipe its keys and secrets; it keeps running, locked,\n"

@@ -30,6 +30,7 @@ struct idwc {
 	int fd;
 	uint32_t next_id;
 	struct idwc_hello hello;
+	struct idwc_wait wait;
 };
 
 int idwc_paths(char *home, size_t hlen, char *sock, size_t slen)
@@ -85,18 +86,43 @@ static int write_all(int fd, const uint8_t *p, size_t n)
 	return 0;
 }
 
-static int read_all(int fd, uint8_t *p, size_t n, int timeout_ms)
+/*
+ * Read n bytes within the wait's bound, polling the watched descriptor
+ * too (see idwc_set_wait).
+ */
+static int read_all(struct idwc *c, uint8_t *p, size_t n, uint64_t deadline)
 {
 	while (n > 0) {
-		struct pollfd pfd = {fd, POLLIN, 0};
+		struct pollfd pfd[2] = {{c->fd, POLLIN, 0},
+					{c->wait.watch_fd, POLLIN, 0}};
+		uint64_t now = idw_boot_ms(), end = deadline;
+		nfds_t nfds = c->wait.watch_fd >= 0 ? 2 : 1;
 		ssize_t r;
-		int pr = poll(&pfd, 1, timeout_ms);
+		int pr;
 
+		if (c->wait.until_ms != 0 && c->wait.until_ms < end)
+			end = c->wait.until_ms;
+		if (now >= end)
+			return IDW_EAGENT;
+		pr = poll(pfd, nfds, (int)(end - now));
 		if (pr < 0 && errno == EINTR)
 			continue;
-		if (pr <= 0)
+		if (pr < 0)
 			return IDW_EAGENT;
-		r = read(fd, p, n);
+		if (pr == 0)
+			continue; /* the bound is checked above */
+		if (nfds == 2 && pfd[1].revents != 0 && pfd[0].revents == 0) {
+			int w = c->wait.on_watch != NULL
+				    ? c->wait.on_watch(c->wait.ctx)
+				    : 1;
+
+			if (w < 0)
+				return w;
+			if (w == 1)
+				c->wait.watch_fd = -1;
+			continue;
+		}
+		r = read(c->fd, p, n);
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r <= 0)
@@ -117,6 +143,7 @@ static int roundtrip(struct idwc *c, uint16_t type, const char *json,
 	struct idw_frame f;
 	uint8_t hdr[IDW_WIRE_HDR_LEN];
 	uint32_t id = ++c->next_id;
+	uint64_t deadline;
 	int r;
 
 	memset(rep, 0, sizeof(*rep));
@@ -128,17 +155,24 @@ static int roundtrip(struct idwc *c, uint16_t type, const char *json,
 		goto out;
 	if ((r = write_all(c->fd, out.d, out.len)) != 0)
 		goto out;
-	if ((r = read_all(c->fd, hdr, sizeof(hdr), IDWC_REPLY_TIMEOUT_MS)) != 0)
-		goto out;
-	if ((r = idw_wire_hdr_decode(hdr, &h)) != 0) {
-		r = r == IDW_EVERSION ? IDW_EVERSION : IDW_EAGENT;
-		goto out;
-	}
-	if ((r = idw_buf_reserve(&in, h.body_len)) != 0)
-		goto out;
-	if ((r = read_all(c->fd, in.d, h.body_len, IDWC_REPLY_TIMEOUT_MS)) != 0)
-		goto out;
-	in.len = h.body_len;
+	deadline = idw_boot_ms() + (uint64_t)(c->wait.reply_ms > 0
+						  ? c->wait.reply_ms
+						  : IDWC_REPLY_TIMEOUT_MS);
+	/* Replies to calls that gave up waiting come first: skip them. */
+	do {
+		idw_buf_reset(&in);
+		if ((r = read_all(c, hdr, sizeof(hdr), deadline)) != 0)
+			goto out;
+		if ((r = idw_wire_hdr_decode(hdr, &h)) != 0) {
+			r = r == IDW_EVERSION ? IDW_EVERSION : IDW_EAGENT;
+			goto out;
+		}
+		if ((r = idw_buf_reserve(&in, h.body_len)) != 0)
+			goto out;
+		if ((r = read_all(c, in.d, h.body_len, deadline)) != 0)
+			goto out;
+		in.len = h.body_len;
+	} while (h.req_id < id && h.type == IDW_FRAME_REPLY);
 	if ((r = idw_wire_body_split(in.d, in.len, &f)) != 0)
 		goto out;
 	if (h.req_id != id) {
@@ -620,6 +654,8 @@ int idwc_connect(const struct idwc_opts *o, struct idwc **out, char *why,
 		return IDW_ENOMEM;
 	}
 	c->fd = fd;
+	c->wait.reply_ms = o->reply_timeout_ms;
+	c->wait.watch_fd = -1;
 	if ((r = hello(c, o, home, why, whylen)) != 0) {
 		if (r == IDW_EAGENT && why[0] == '\0')
 			snprintf(
@@ -651,6 +687,11 @@ int idwc_call(struct idwc *c, const cJSON *req, const uint8_t *secret,
 		      rep);
 	cJSON_free(txt);
 	return r;
+}
+
+void idwc_set_wait(struct idwc *c, const struct idwc_wait *w)
+{
+	c->wait = *w;
 }
 
 void idwc_reply_free(struct idwc_reply *rep)

@@ -22,6 +22,7 @@ struct idwc_opts {
 	bool autostart;		   /* start idw-agentd when none answers */
 	bool allow_no_vault;	   /* init: a home without a vault is fine */
 	int start_timeout_ms;	   /* bound on the agent's status pipe */
+	int reply_timeout_ms;	   /* bound on each reply; 0: 120 s */
 	/*
 	 * A passphrase to hand to an agent being started, over a pipe (never
 	 * the environment), e.g. after the CLI prompted on /dev/tty.
@@ -83,6 +84,23 @@ int idwc_call(struct idwc *c, const cJSON *req, const uint8_t *secret,
 	      struct idwc_reply *rep) IDW_WUR;
 void idwc_reply_free(struct idwc_reply *rep);
 void idwc_close(struct idwc *c);
+
+/*
+ * How a call waits for its reply.  Each wait ends after reply_ms (or at
+ * until_ms, an idw_boot_ms() instant, when that comes first) with
+ * IDW_EAGENT; a reply that comes later is skipped by the next call.
+ * While waiting, watch_fd (-1: none) is polled too and on_watch(ctx) runs
+ * when it is readable: 0 keeps watching, 1 stops watching, a negative code
+ * ends the wait with that code.  on_watch may call idwc_set_wait.
+ */
+struct idwc_wait {
+	int reply_ms;
+	uint64_t until_ms;
+	int watch_fd;
+	int (*on_watch)(void *ctx);
+	void *ctx;
+};
+void idwc_set_wait(struct idwc *c, const struct idwc_wait *w);
 
 /* The socket path and home this client would use (for messages). */
 int idwc_paths(char *home, size_t hlen, char *sock, size_t slen) IDW_WUR;

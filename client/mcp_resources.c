@@ -11,7 +11,6 @@
  * audit entries.
  */
 #define MCP_AUDIT_ENTRIES 50
-#define MCP_RESOURCE_PAGE 100
 
 struct mcp_resource {
 	const char *scheme; /* "passport://" */
@@ -54,14 +53,14 @@ fail:
 }
 
 static const struct mcp_resource resources[] = {
-    {"passport://", "passport://{id}", "passport", "Passport",
-     "A passport's metadata: name, type, status, visa, platforms, "
-     "validity, owner. Never the value.",
-     "show", render_passport},
-    {"audit://", "audit://{passport_id}", "audit", "Audit trail",
-     "The most recent audit entries of a passport: who used it, when, "
-     "for what purpose, and what policy decided. Never a value.",
-     "audit", render_audit},
+	{"passport://", "passport://{id}", "passport", "Passport",
+	 "A passport's metadata: name, type, status, visa, platforms, "
+	 "validity, owner. Never the value.",
+	 "show", render_passport},
+	{"audit://", "audit://{passport_id}", "audit", "Audit trail",
+	 "The most recent audit entries of a passport: who used it, when, "
+	 "for what purpose, and what policy decided. Never a value.",
+	 "audit", render_audit},
 };
 
 static cJSON *text_contents(const char *uri, const char *text)
@@ -77,7 +76,7 @@ static cJSON *text_contents(const char *uri, const char *text)
 	if (!cJSON_AddItemToArray(arr, c) ||
 	    cJSON_AddStringToObject(c, "uri", uri) == NULL ||
 	    cJSON_AddStringToObject(c, "mimeType", "application/json") ==
-		NULL ||
+		    NULL ||
 	    cJSON_AddStringToObject(c, "text", text) == NULL) {
 		cJSON_Delete(res);
 		return NULL;
@@ -85,17 +84,22 @@ static cJSON *text_contents(const char *uri, const char *text)
 	return res;
 }
 
-int mcp_resources_templates(struct mcp_server *s, const cJSON *id,
-			    const cJSON *params, struct idw_buf *out)
+int mcp_resources_templates(struct mcp_server *s, struct mcp_req *rq,
+			    struct idw_buf *out)
 {
+	const size_t n = sizeof(resources) / sizeof(resources[0]);
 	cJSON *res = cJSON_CreateObject(), *arr;
+	char next[32];
+	size_t i, at;
 
-	(void)s;
-	(void)params;
+	if (mcp_page_start(rq->params, "templates", n, &at) != 0) {
+		cJSON_Delete(res);
+		return mcp_put_bad_cursor(out, rq);
+	}
 	if (res == NULL ||
 	    (arr = cJSON_AddArrayToObject(res, "resourceTemplates")) == NULL)
 		goto nomem;
-	for (size_t i = 0; i < sizeof(resources) / sizeof(resources[0]); i++) {
+	for (i = at; i < n && i - at < s->page_size; i++) {
 		const struct mcp_resource *rs = &resources[i];
 		cJSON *o = cJSON_CreateObject();
 
@@ -106,14 +110,20 @@ int mcp_resources_templates(struct mcp_server *s, const cJSON *id,
 		if (cJSON_AddStringToObject(o, "uriTemplate",
 					    rs->uri_template) == NULL ||
 		    cJSON_AddStringToObject(o, "name", rs->name) == NULL ||
-		    cJSON_AddStringToObject(o, "title", rs->title) == NULL ||
+		    (rq->rev >= MCP_REV_2025_06_18 &&
+		     cJSON_AddStringToObject(o, "title", rs->title) == NULL) ||
 		    cJSON_AddStringToObject(o, "description",
 					    rs->description) == NULL ||
 		    cJSON_AddStringToObject(o, "mimeType",
 					    "application/json") == NULL)
 			goto nomem;
 	}
-	return mcp_put_result(out, id, res);
+	snprintf(next, sizeof(next), "templates:%zu", i);
+	if ((i < n &&
+	     cJSON_AddStringToObject(res, "nextCursor", next) == NULL) ||
+	    !mcp_cacheable(rq, res, 3600000, true))
+		goto nomem;
+	return mcp_put_result(out, rq, res);
 nomem:
 	cJSON_Delete(res);
 	return IDW_ENOMEM;
@@ -144,30 +154,39 @@ static bool add_passport(cJSON *arr, const cJSON *p)
 	       cJSON_AddStringToObject(o, "name", name ? name : pid) != NULL &&
 	       cJSON_AddStringToObject(o, "description", desc) != NULL &&
 	       cJSON_AddStringToObject(o, "mimeType", "application/json") !=
-		   NULL;
+		       NULL;
 }
 
-int mcp_resources_list(struct mcp_server *s, const cJSON *id,
-		       const cJSON *params, struct idw_buf *out)
+int mcp_resources_list(struct mcp_server *s, struct mcp_req *rq,
+		       struct idw_buf *out)
 {
-	const char *cursor = idw_json_str(params, "cursor");
+	const cJSON *c = cJSON_GetObjectItemCaseSensitive(rq->params, "cursor");
 	struct idwc_reply rep;
-	cJSON *req = cJSON_CreateObject(), *res = NULL, *arr;
+	cJSON *req, *res = NULL, *arr;
 	const cJSON *p;
 	char why[1024];
 	int r;
 
+	/* The agent's own cursor, passed on; it refuses one not its own. */
+	if (c != NULL && !cJSON_IsNull(c) &&
+	    (!cJSON_IsString(c) || c->valuestring[0] == '\0' ||
+	     strlen(c->valuestring) > 128))
+		return mcp_put_bad_cursor(out, rq);
+	req = cJSON_CreateObject();
 	if (req == NULL ||
 	    cJSON_AddStringToObject(req, "verb", "list") == NULL ||
-	    cJSON_AddNumberToObject(req, "limit", MCP_RESOURCE_PAGE) == NULL ||
-	    (cursor != NULL &&
-	     cJSON_AddStringToObject(req, "cursor", cursor) == NULL)) {
+	    cJSON_AddNumberToObject(req, "limit", (double)s->page_size) ==
+		    NULL ||
+	    (cJSON_IsString(c) &&
+	     cJSON_AddStringToObject(req, "cursor", c->valuestring) == NULL)) {
 		cJSON_Delete(req);
 		return IDW_ENOMEM;
 	}
-	if ((r = mcp_agent_call(s, req, &rep, why, sizeof(why))) != 0) {
-		if (r == 1)
-			r = mcp_put_error(out, id, MCP_INTERNAL_ERROR, why,
+	if ((r = mcp_agent_call(s, rq, req, &rep, why, sizeof(why))) != 0) {
+		if (r == 1 && rep.err == IDW_EUSAGE && cJSON_IsString(c))
+			r = mcp_put_bad_cursor(out, rq);
+		else if (r == 1)
+			r = mcp_put_error(out, rq->id, MCP_INTERNAL_ERROR, why,
 					  NULL);
 		goto out;
 	}
@@ -176,7 +195,7 @@ int mcp_resources_list(struct mcp_server *s, const cJSON *id,
 	    (arr = cJSON_AddArrayToObject(res, "resources")) == NULL)
 		goto out;
 	cJSON_ArrayForEach(
-	    p, cJSON_GetObjectItemCaseSensitive(rep.json, "passports"))
+		p, cJSON_GetObjectItemCaseSensitive(rep.json, "passports"))
 	{
 		if (!add_passport(arr, p))
 			goto out;
@@ -184,9 +203,12 @@ int mcp_resources_list(struct mcp_server *s, const cJSON *id,
 	if (idw_json_str(rep.json, "next_cursor") != NULL &&
 	    cJSON_AddStringToObject(res, "nextCursor",
 				    idw_json_str(rep.json, "next_cursor")) ==
-		NULL)
+		    NULL)
 		goto out;
-	r = mcp_put_result(out, id, res);
+	/* A person's passports, changing as they work: never stale. */
+	if (!mcp_cacheable(rq, res, 0, false))
+		goto out;
+	r = mcp_put_result(out, rq, res);
 	res = NULL;
 out:
 	cJSON_Delete(res);
@@ -205,32 +227,22 @@ static bool uri_id(const char *rest)
 		      "0123456789_-") == n;
 }
 
-/* Error data naming the URI; optional, so NULL when it is not worth it. */
-static cJSON *uri_data(const char *uri)
+int mcp_resources_read(struct mcp_server *s, struct mcp_req *rq,
+		       struct idw_buf *out)
 {
-	cJSON *d = strlen(uri) <= 256 ? cJSON_CreateObject() : NULL;
-
-	if (d != NULL && cJSON_AddStringToObject(d, "uri", uri) == NULL) {
-		cJSON_Delete(d);
-		d = NULL;
-	}
-	return d;
-}
-
-int mcp_resources_read(struct mcp_server *s, const cJSON *id,
-		       const cJSON *params, struct idw_buf *out)
-{
-	const char *uri = idw_json_str(params, "uri");
+	const char *uri = idw_json_str(rq->params, "uri");
 	const struct mcp_resource *rs = NULL;
 	const char *pid = NULL;
 	struct idwc_reply rep;
-	cJSON *req, *doc = NULL;
+	cJSON *req, *doc = NULL, *res = NULL;
 	char why[1024], *text = NULL;
 	int r;
 
 	if (uri == NULL)
-		return mcp_put_error(out, id, MCP_INVALID_PARAMS,
-				     "resources/read needs a uri", NULL);
+		return mcp_put_error(out, rq->id, MCP_INVALID_PARAMS,
+				     "Invalid params: resources/read needs a "
+				     "uri (a string)",
+				     NULL);
 	for (size_t i = 0; i < sizeof(resources) / sizeof(resources[0]); i++)
 		if (strncmp(uri, resources[i].scheme,
 			    strlen(resources[i].scheme)) == 0) {
@@ -238,34 +250,36 @@ int mcp_resources_read(struct mcp_server *s, const cJSON *id,
 			pid = uri + strlen(rs->scheme);
 		}
 	if (rs == NULL || !uri_id(pid))
-		return mcp_put_error(out, id, MCP_RESOURCE_NOT_FOUND,
-				     "Resource not found", uri_data(uri));
+		return mcp_put_not_found(out, rq, uri);
 	req = cJSON_CreateObject();
 	if (req == NULL ||
 	    cJSON_AddStringToObject(req, "verb", rs->verb) == NULL ||
 	    cJSON_AddStringToObject(req, "id", pid) == NULL ||
 	    (strcmp(rs->verb, "audit") == 0 &&
 	     cJSON_AddNumberToObject(req, "limit", MCP_AUDIT_ENTRIES) ==
-		 NULL)) {
+		     NULL)) {
 		cJSON_Delete(req);
 		return IDW_ENOMEM;
 	}
-	if ((r = mcp_agent_call(s, req, &rep, why, sizeof(why))) < 0)
+	if ((r = mcp_agent_call(s, rq, req, &rep, why, sizeof(why))) < 0)
 		goto out;
 	if (r == 1) {
-		bool nf = rep.err == IDW_ENOENT;
-
-		r = mcp_put_error(
-		    out, id, nf ? MCP_RESOURCE_NOT_FOUND : MCP_INTERNAL_ERROR,
-		    nf ? "Resource not found" : why, uri_data(uri));
+		r = rep.err == IDW_ENOENT
+			    ? mcp_put_not_found(out, rq, uri)
+			    : mcp_put_error(out, rq->id, MCP_INTERNAL_ERROR,
+					    why, NULL);
 		goto out;
 	}
 	r = IDW_ENOMEM;
 	if ((doc = rs->render(rep.json, pid)) == NULL ||
-	    (text = idw_json_print(doc)) == NULL)
+	    (text = idw_json_print(doc)) == NULL ||
+	    (res = text_contents(uri, text)) == NULL ||
+	    !mcp_cacheable(rq, res, 0, false))
 		goto out;
-	r = mcp_put_result(out, id, text_contents(uri, text));
+	r = mcp_put_result(out, rq, res);
+	res = NULL;
 out:
+	cJSON_Delete(res);
 	cJSON_free(text);
 	cJSON_Delete(doc);
 	idwc_reply_free(&rep);

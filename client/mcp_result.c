@@ -30,7 +30,8 @@ fail:
 	return NULL;
 }
 
-int mcp_put_tool_error(struct idw_buf *out, const cJSON *id, const char *text)
+int mcp_put_tool_error(struct idw_buf *out, const struct mcp_req *rq,
+		       const char *text)
 {
 	cJSON *res = text_result(text);
 
@@ -38,31 +39,43 @@ int mcp_put_tool_error(struct idw_buf *out, const cJSON *id, const char *text)
 		cJSON_Delete(res);
 		res = NULL;
 	}
-	return mcp_put_result(out, id, res);
+	return mcp_put_result(out, rq, res);
+}
+
+/* structuredContent came with 2025-06-18; before it, the text alone. */
+static bool structured(const struct mcp_req *rq)
+{
+	return rq->rev >= MCP_REV_2025_06_18;
 }
 
 /*
  * {"content":[{"type":"text","text":TEXT}],"structuredContent":S,
  * "isError":false}, taking S over.
  */
-static cJSON *tool_result(cJSON *s, const char *text)
+static cJSON *tool_result(const struct mcp_req *rq, cJSON *s, const char *text)
 {
 	cJSON *res = text_result(text);
 
+	if (!structured(rq)) {
+		cJSON_Delete(s);
+		s = NULL;
+	}
 	if (res == NULL ||
-	    !cJSON_AddItemToObject(res, "structuredContent", s)) {
+	    (s != NULL &&
+	     !cJSON_AddItemToObject(res, "structuredContent", s))) {
 		cJSON_Delete(res);
 		cJSON_Delete(s);
 		return NULL;
 	}
-	if (cJSON_AddFalseToObject(res, "isError") == NULL) {
+	if (cJSON_AddFalseToObject(res, "isError") == NULL ||
+	    !mcp_decorate(rq, res)) {
 		cJSON_Delete(res);
 		return NULL;
 	}
 	return res;
 }
 
-int mcp_put_tool_result(struct idw_buf *out, const cJSON *id, cJSON *s)
+int mcp_put_tool_result(struct idw_buf *out, const struct mcp_req *rq, cJSON *s)
 {
 	char *text = idw_json_print(s);
 	cJSON *res;
@@ -72,9 +85,9 @@ int mcp_put_tool_result(struct idw_buf *out, const cJSON *id, cJSON *s)
 		cJSON_Delete(s);
 		return IDW_ENOMEM;
 	}
-	res = tool_result(s, text);
+	res = tool_result(rq, s, text);
 	cJSON_free(text);
-	r = mcp_put_result(out, id, res);
+	r = mcp_put_result(out, rq, res);
 	return r;
 }
 
@@ -102,10 +115,10 @@ static size_t count(const char *s, const char *m)
  * for structuredContent.credential, one inside the text copy.  The value
  * is spliced in afterwards in locked memory, JSON-escaped once for the
  * first and twice for the second (the text copy is JSON inside a JSON
- * string).
+ * string).  Before 2025-06-18 only the text copy carries it.
  */
-int mcp_put_secret_result(struct idw_buf *out, const cJSON *id, cJSON *s,
-			  const uint8_t *v, size_t n)
+int mcp_put_secret_result(struct idw_buf *out, const struct mcp_req *rq,
+			  cJSON *s, const uint8_t *v, size_t n)
 {
 	char m1[48], m2[48], *text = NULL, *tmpl = NULL;
 	struct idw_buf a, e1;
@@ -129,23 +142,25 @@ int mcp_put_secret_result(struct idw_buf *out, const cJSON *id, cJSON *s,
 		cJSON_Delete(s);
 		goto out;
 	}
-	if ((res = tool_result(s, text)) == NULL ||
-	    (msg = mcp_envelope(id)) == NULL ||
+	if ((res = tool_result(rq, s, text)) == NULL ||
+	    (msg = mcp_envelope(rq->id)) == NULL ||
 	    !cJSON_AddItemToObject(msg, "result", res)) {
 		cJSON_Delete(res);
 		goto out;
 	}
 	if ((tmpl = idw_json_print(msg)) == NULL)
 		goto out;
-	if (count(tmpl, m1) != 1 || count(tmpl, m2) != 1) {
+	if (count(tmpl, m1) != (structured(rq) ? 1 : 0) ||
+	    count(tmpl, m2) != 1) {
 		r = IDW_ERR;
 		goto out;
 	}
-	if ((r = idw_json_splice(&a, tmpl, m1, v, n)) != 0 ||
+	if ((r = structured(rq) ? idw_json_splice(&a, tmpl, m1, v, n)
+				: idw_buf_put_str(&a, tmpl)) != 0 ||
 	    (r = idw_buf_put_u8(&a, '\0')) != 0 ||
 	    (r = idw_json_escape(&e1, v, n)) != 0 ||
 	    (r = idw_json_splice(out, (const char *)a.d, m2, e1.d, e1.len)) !=
-		0 ||
+		    0 ||
 	    (r = idw_buf_put_u8(out, '\n')) != 0)
 		goto out;
 out:

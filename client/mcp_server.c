@@ -1,9 +1,7 @@
 /* SPDX-License-Identifier: ISC */
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include <sodium.h>
 
@@ -11,24 +9,28 @@
 #include "client/mcp_tools.h"
 #include "common/jsonu.h"
 
-static const char *const rev_names[] = {
-    [MCP_REV_2024_11_05] = "2024-11-05",
-    [MCP_REV_2025_03_26] = "2025-03-26",
-    [MCP_REV_2025_06_18] = "2025-06-18",
-    [MCP_REV_2025_11_25] = "2025-11-25",
-};
+/*
+ * One line in, its answers out.  Two generations of the protocol share
+ * this binary: the handshake revisions (2024-11-05 to 2025-11-25), chosen
+ * once by initialize for the whole stdio session, and the stateless
+ * 2026-07-28, chosen by each request that names it in params._meta.
+ */
+#define META_VERSION "io.modelcontextprotocol/protocolVersion"
+#define META_CAPS "io.modelcontextprotocol/clientCapabilities"
+#define META_INFO "io.modelcontextprotocol/clientInfo"
+#define META_LOG "io.modelcontextprotocol/logLevel"
 
 static const char instructions[] =
-    "idw keeps credentials (passports: API keys, tokens, passwords) for "
-    "this person and hands them out under policy, recording every use in "
-    "an audit log. Always give a purpose that says specifically why you "
-    "need access right now; it is recorded. Call check_policy before "
-    "get_credential, and request_access when the policy asks for "
-    "approval. Approvals, unlocking and final revocation are done by the "
-    "person with the idw command line, never by you: when a result says "
-    "a person must act, tell them the command it names and wait. Use a "
-    "credential only for the stated purpose and never repeat it in your "
-    "answers, files or logs.";
+	"idw keeps credentials (passports: API keys, tokens, passwords) for "
+	"this person and hands them out under policy, recording every use in "
+	"an audit log. Always give a purpose that says specifically why you "
+	"need access right now; it is recorded. Call check_policy before "
+	"get_credential, and request_access when the policy asks for "
+	"approval. Approvals, unlocking and final revocation are done by the "
+	"person, never by you: with the idw command line, or in this client "
+	"when idw asks them here. When a result says a person must act, tell "
+	"them the command it names and wait. Use a credential only for the "
+	"stated purpose and never repeat it in your answers, files or logs.";
 
 void mcp_server_init(struct mcp_server *s, const struct mcp_backend *be,
 		     void *be_ctx)
@@ -36,360 +38,386 @@ void mcp_server_init(struct mcp_server *s, const struct mcp_backend *be,
 	memset(s, 0, sizeof(*s));
 	s->be = be;
 	s->be_ctx = be_ctx;
-	s->rev = MCP_REV_LATEST;
+	s->rev = MCP_REV_LEGACY_LATEST;
+	s->log_level = MCP_LOG_OFF;
+	s->page_size = MCP_PAGE;
+	s->elicit_ms = 300000;
+	idw_buf_init(&s->log, MCP_OUT_MAX, 0);
+	randombytes_buf(s->state_key, sizeof(s->state_key));
 }
 
-/* Answer helpers. */
-
-cJSON *mcp_envelope(const cJSON *id)
+void mcp_server_free(struct mcp_server *s)
 {
-	cJSON *m = cJSON_CreateObject();
-	cJSON *idc = id != NULL ? cJSON_Duplicate(id, 0) : cJSON_CreateNull();
+	mcp_server_abandon(s);
+	idw_buf_free(&s->log);
+	sodium_memzero(s->state_key, sizeof(s->state_key));
+}
 
-	if (m == NULL || idc == NULL ||
-	    cJSON_AddStringToObject(m, "jsonrpc", "2.0") == NULL ||
-	    !cJSON_AddItemToObject(m, "id", idc)) {
-		cJSON_Delete(m);
-		cJSON_Delete(idc);
+/* Form elicitation: an empty elicitation object means form too. */
+static bool takes_form(const cJSON *caps)
+{
+	const cJSON *e = cJSON_GetObjectItemCaseSensitive(caps, "elicitation");
+
+	return cJSON_IsObject(e) &&
+	       (e->child == NULL ||
+		cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(e, "form")));
+}
+
+static void set_actor(struct mcp_server *s, const cJSON *ci)
+{
+	const char *name = idw_json_str(ci, "name");
+	const char *v = idw_json_str(ci, "version");
+	char actor[128];
+
+	if (name == NULL || s->be->set_actor == NULL)
+		return;
+	snprintf(actor, sizeof(actor), "%.80s%s%.40s", name, v ? " " : "",
+		 v ? v : "");
+	mcp_utf8_trim(actor);
+	s->be->set_actor(s->be_ctx, actor);
+}
+
+/* {"tools":{},"resources":{},"logging":{}} with the lists' flags. */
+static cJSON *capabilities(void)
+{
+	cJSON *c = cJSON_CreateObject(), *t, *r;
+
+	if (c == NULL || (t = cJSON_AddObjectToObject(c, "tools")) == NULL ||
+	    cJSON_AddFalseToObject(t, "listChanged") == NULL ||
+	    (r = cJSON_AddObjectToObject(c, "resources")) == NULL ||
+	    cJSON_AddFalseToObject(r, "subscribe") == NULL ||
+	    cJSON_AddFalseToObject(r, "listChanged") == NULL ||
+	    cJSON_AddObjectToObject(c, "logging") == NULL) {
+		cJSON_Delete(c);
 		return NULL;
 	}
-	return m;
-}
-
-int mcp_put_line(struct idw_buf *out, const cJSON *msg)
-{
-	char *txt = idw_json_print(msg);
-	int r;
-
-	if (txt == NULL)
-		return IDW_ENOMEM;
-	if ((r = idw_buf_put_str(out, txt)) == 0)
-		r = idw_buf_put_u8(out, '\n');
-	cJSON_free(txt);
-	return r;
-}
-
-int mcp_put_result(struct idw_buf *out, const cJSON *id, cJSON *result)
-{
-	cJSON *m;
-	int r;
-
-	if (result == NULL)
-		return IDW_ENOMEM;
-	m = mcp_envelope(id);
-	if (m == NULL || !cJSON_AddItemToObject(m, "result", result)) {
-		cJSON_Delete(m);
-		cJSON_Delete(result);
-		return IDW_ENOMEM;
-	}
-	r = mcp_put_line(out, m);
-	cJSON_Delete(m);
-	return r;
-}
-
-int mcp_put_error(struct idw_buf *out, const cJSON *id, int code,
-		  const char *message, cJSON *data)
-{
-	cJSON *m = mcp_envelope(id), *e = cJSON_CreateObject();
-	int r = IDW_ENOMEM;
-
-	if (m == NULL || e == NULL || !cJSON_AddItemToObject(m, "error", e)) {
-		cJSON_Delete(e);
-		goto out;
-	}
-	if (cJSON_AddNumberToObject(e, "code", code) == NULL ||
-	    cJSON_AddStringToObject(e, "message", message) == NULL)
-		goto out;
-	if (data != NULL) {
-		if (!cJSON_AddItemToObject(e, "data", data))
-			goto out;
-		data = NULL;
-	}
-	r = mcp_put_line(out, m);
-out:
-	cJSON_Delete(data);
-	cJSON_Delete(m);
-	return r;
-}
-
-/*
- * Scanning the raw line.  cJSON has already accepted it, so these only
- * need to be safe on any input, not to diagnose it.
- */
-static size_t skip_ws(const char *p, size_t n, size_t i)
-{
-	while (i < n &&
-	       (p[i] == ' ' || p[i] == '\t' || p[i] == '\r' || p[i] == '\n'))
-		i++;
-	return i;
-}
-
-/* i at the opening quote; returns the index after the closing one. */
-static size_t skip_string(const char *p, size_t n, size_t i)
-{
-	for (i++; i < n; i++) {
-		if (p[i] == '\\')
-			i++;
-		else if (p[i] == '"')
-			return i + 1;
-	}
-	return n;
-}
-
-static size_t skip_value(const char *p, size_t n, size_t i)
-{
-	int depth = 0;
-
-	if (i < n && p[i] == '"')
-		return skip_string(p, n, i);
-	while (i < n) {
-		char c = p[i];
-
-		if (c == '"') {
-			i = skip_string(p, n, i);
-			continue;
-		}
-		if (c == '{' || c == '[') {
-			depth++;
-		} else if (c == '}' || c == ']') {
-			if (depth == 0)
-				return i;
-			if (--depth == 0)
-				return i + 1;
-		} else if (depth == 0 && (c == ',' || c == ' ' || c == '\t' ||
-					  c == '\r' || c == '\n')) {
-			return i;
-		}
-		i++;
-	}
-	return n;
-}
-
-/*
- * The raw text of the first top-level member "id", so a numeric id is
- * echoed exactly as sent (cJSON keeps numbers as doubles).
- */
-static bool raw_id(const char *p, size_t n, size_t *at, size_t *len)
-{
-	size_t i = skip_ws(p, n, 0);
-
-	if (i >= n || p[i] != '{')
-		return false;
-	i++;
-	for (;;) {
-		size_t k, v;
-
-		i = skip_ws(p, n, i);
-		if (i >= n || p[i] != '"')
-			return false;
-		k = i;
-		i = skip_string(p, n, i);
-		i = skip_ws(p, n, i);
-		if (i >= n || p[i] != ':')
-			return false;
-		v = skip_ws(p, n, i + 1);
-		i = skip_value(p, n, v);
-		if (skip_string(p, n, k) == k + 4 &&
-		    memcmp(p + k, "\"id\"", 4) == 0) {
-			*at = v;
-			*len = i - v;
-			return true;
-		}
-		i = skip_ws(p, n, i);
-		if (i >= n || p[i] != ',')
-			return false;
-		i++;
-	}
-}
-
-/*
- * One pass over the line: control characters inside strings are not
- * JSON, and a bound on the number of values keeps a megabyte of "[1,1,"
- * from turning into hundreds of thousands of locked cJSON nodes.
- */
-static int prescan(const char *p, size_t n)
-{
-	bool in_str = false;
-	size_t values = 1;
-
-	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)p[i];
-
-		if (in_str) {
-			if (c == '\\')
-				i++;
-			else if (c == '"')
-				in_str = false;
-			else if (c < 0x20)
-				return MCP_PARSE_ERROR;
-			continue;
-		}
-		if (c == '"')
-			in_str = true;
-		else if (c == ',' || c == '[' || c == '{')
-			values++;
-		else if (c < 0x20 && c != ' ' && c != '\t' && c != '\r' &&
-			 c != '\n')
-			return MCP_PARSE_ERROR;
-	}
-	return values > MCP_MAX_VALUES ? MCP_INVALID_REQUEST : 0;
-}
-
-/* Drop a partial answer: never leave half a line behind. */
-static void truncate_out(struct idw_buf *out, size_t start)
-{
-	if (out->len > start) {
-		sodium_memzero(out->d + start, out->len - start);
-		out->len = start;
-	}
+	return c;
 }
 
 /* Lifecycle methods. */
 
-static int m_initialize(struct mcp_server *s, const cJSON *id,
-			const cJSON *params, struct idw_buf *out)
+static int m_initialize(struct mcp_server *s, struct mcp_req *rq,
+			struct idw_buf *out)
 {
-	const char *want = idw_json_str(params, "protocolVersion");
+	const char *want = idw_json_str(rq->params, "protocolVersion");
 	const cJSON *ci, *caps;
 	cJSON *res, *c, *si;
-	char actor[128];
+	enum mcp_rev rev = MCP_REV_LEGACY_LATEST;
 
-	caps = cJSON_GetObjectItemCaseSensitive(params, "capabilities");
-	ci = cJSON_GetObjectItemCaseSensitive(params, "clientInfo");
+	caps = cJSON_GetObjectItemCaseSensitive(rq->params, "capabilities");
+	ci = cJSON_GetObjectItemCaseSensitive(rq->params, "clientInfo");
 	if (want == NULL)
-		return mcp_put_error(out, id, MCP_INVALID_PARAMS,
-				     "initialize needs protocolVersion", NULL);
+		return mcp_put_error(out, rq->id, MCP_INVALID_PARAMS,
+				     "Invalid params: initialize needs "
+				     "protocolVersion (a string)",
+				     NULL);
 	if ((caps != NULL && !cJSON_IsObject(caps)) ||
 	    (ci != NULL && !cJSON_IsObject(ci)))
-		return mcp_put_error(out, id, MCP_INVALID_PARAMS,
-				     "capabilities and clientInfo are objects",
+		return mcp_put_error(out, rq->id, MCP_INVALID_PARAMS,
+				     "Invalid params: capabilities and "
+				     "clientInfo are objects",
 				     NULL);
-	s->rev = MCP_REV_LATEST;
-	for (size_t i = 0; i < sizeof(rev_names) / sizeof(rev_names[0]); i++)
-		if (strcmp(want, rev_names[i]) == 0)
-			s->rev = (enum mcp_rev)i;
+	/* The version asked for when we have it, else our latest. */
+	for (int i = 0; i <= MCP_REV_LEGACY_LATEST; i++)
+		if (strcmp(want, mcp_rev_name((enum mcp_rev)i)) == 0)
+			rev = (enum mcp_rev)i;
+	s->rev = rev;
 	s->initialized = true;
-	if (idw_json_str(ci, "name") != NULL && s->be->set_actor != NULL) {
-		const char *v = idw_json_str(ci, "version");
-
-		snprintf(actor, sizeof(actor), "%.80s%s%.40s",
-			 idw_json_str(ci, "name"), v ? " " : "", v ? v : "");
-		s->be->set_actor(s->be_ctx, actor);
-	}
+	s->client_elicit = rev >= MCP_REV_2025_06_18 && takes_form(caps);
+	rq->rev = rev;
+	set_actor(s, ci);
 
 	res = cJSON_CreateObject();
 	if (res == NULL ||
 	    cJSON_AddStringToObject(res, "protocolVersion",
-				    rev_names[s->rev]) == NULL ||
-	    (c = cJSON_AddObjectToObject(res, "capabilities")) == NULL ||
-	    cJSON_AddObjectToObject(c, "tools") == NULL ||
-	    cJSON_AddObjectToObject(c, "resources") == NULL ||
-	    (si = cJSON_AddObjectToObject(res, "serverInfo")) == NULL ||
-	    cJSON_AddStringToObject(si, "name", "idw-mcp") == NULL ||
-	    cJSON_AddStringToObject(si, "title", "idw credential agent") ==
-		NULL ||
-	    cJSON_AddStringToObject(si, "version", IDW_VERSION) == NULL ||
-	    cJSON_AddStringToObject(res, "instructions", instructions) ==
-		NULL) {
-		cJSON_Delete(res);
-		return IDW_ENOMEM;
+				    mcp_rev_name(rev)) == NULL ||
+	    (c = capabilities()) == NULL)
+		goto nomem;
+	if (!cJSON_AddItemToObject(res, "capabilities", c)) {
+		cJSON_Delete(c);
+		goto nomem;
 	}
-	return mcp_put_result(out, id, res);
+	if ((si = cJSON_AddObjectToObject(res, "serverInfo")) == NULL ||
+	    cJSON_AddStringToObject(si, "name", "idw-mcp") == NULL ||
+	    (rev >= MCP_REV_2025_06_18 &&
+	     cJSON_AddStringToObject(si, "title", "idw credential agent") ==
+		     NULL) ||
+	    cJSON_AddStringToObject(si, "version", IDW_VERSION) == NULL ||
+	    cJSON_AddStringToObject(res, "instructions", instructions) == NULL)
+		goto nomem;
+	return mcp_put_result(out, rq, res);
+nomem:
+	cJSON_Delete(res);
+	return IDW_ENOMEM;
 }
 
-static int m_ping(struct mcp_server *s, const cJSON *id, const cJSON *params,
-		  struct idw_buf *out)
+static int m_ping(struct mcp_server *s, struct mcp_req *rq, struct idw_buf *out)
 {
 	(void)s;
-	(void)params;
-	return mcp_put_result(out, id, cJSON_CreateObject());
+	return mcp_put_result(out, rq, cJSON_CreateObject());
 }
+
+static int m_set_level(struct mcp_server *s, struct mcp_req *rq,
+		       struct idw_buf *out)
+{
+	int level = mcp_log_level(idw_json_str(rq->params, "level"));
+
+	if (level < 0)
+		return mcp_put_error(out, rq->id, MCP_INVALID_PARAMS,
+				     "Invalid params: level must be one of "
+				     "debug, info, notice, warning, error, "
+				     "critical, alert, emergency",
+				     NULL);
+	s->log_level = level;
+	rq->log_level = level;
+	mcp_log(s, rq, 0, "log level set to %s",
+		idw_json_str(rq->params, "level"));
+	return mcp_put_result(out, rq, cJSON_CreateObject());
+}
+
+static int m_discover(struct mcp_server *s, struct mcp_req *rq,
+		      struct idw_buf *out)
+{
+	cJSON *res = cJSON_CreateObject(), *v, *c;
+
+	(void)s;
+	if (res == NULL ||
+	    (v = cJSON_AddArrayToObject(res, "supportedVersions")) == NULL ||
+	    !cJSON_AddItemToArray(
+		    v, cJSON_CreateString(mcp_rev_name(MCP_REV_2026_07_28))) ||
+	    (c = capabilities()) == NULL)
+		goto nomem;
+	if (!cJSON_AddItemToObject(res, "capabilities", c)) {
+		cJSON_Delete(c);
+		goto nomem;
+	}
+	if (cJSON_AddStringToObject(res, "instructions", instructions) ==
+		    NULL ||
+	    !mcp_cacheable(rq, res, 3600000, true))
+		goto nomem;
+	return mcp_put_result(out, rq, res);
+nomem:
+	cJSON_Delete(res);
+	return IDW_ENOMEM;
+}
+
+#define M_LEGACY 0x1  /* a method of the handshake revisions */
+#define M_MODERN 0x2  /* a method of 2026-07-28 */
+#define M_PREINIT 0x4 /* may come before initialize */
 
 struct mcp_method {
 	const char *name;
 	mcp_method_fn fn;
+	int flags;
 };
 
 static const struct mcp_method methods[] = {
-    {"initialize", m_initialize},
-    {"ping", m_ping},
-    {"tools/list", mcp_tools_list},
-    {"tools/call", mcp_tools_call},
-    {"resources/list", mcp_resources_list},
-    {"resources/templates/list", mcp_resources_templates},
-    {"resources/read", mcp_resources_read},
+	{"initialize", m_initialize, M_LEGACY | M_PREINIT},
+	{"ping", m_ping, M_LEGACY | M_PREINIT},
+	{"logging/setLevel", m_set_level, M_LEGACY},
+	{"server/discover", m_discover, M_MODERN},
+	{"tools/list", mcp_tools_list, M_LEGACY | M_MODERN},
+	{"tools/call", mcp_tools_call, M_LEGACY | M_MODERN},
+	{"resources/list", mcp_resources_list, M_LEGACY | M_MODERN},
+	{"resources/templates/list", mcp_resources_templates,
+	 M_LEGACY | M_MODERN},
+	{"resources/read", mcp_resources_read, M_LEGACY | M_MODERN},
 };
 
-static void notification(struct mcp_server *s, const char *method)
+static const struct mcp_method *find_method(const char *name)
 {
+	for (size_t i = 0; i < sizeof(methods) / sizeof(methods[0]); i++)
+		if (strcmp(name, methods[i].name) == 0)
+			return &methods[i];
+	return NULL;
+}
+
+static int notification(struct mcp_server *s, const char *method,
+			const cJSON *params, struct idw_buf *out)
+{
+	char key[MCP_KEY_MAX];
+
 	if (strcmp(method, "notifications/initialized") == 0)
 		s->ready = true;
-	/* Others (cancelled, progress, roots changed) need nothing. */
+	else if (strcmp(method, "notifications/cancelled") == 0 &&
+		 mcp_id_key(
+			 cJSON_GetObjectItemCaseSensitive(params, "requestId"),
+			 key))
+		mcp_approval_cancel(s, key, out);
+	/* Others (progress, roots changed) need nothing. */
+	return 0;
+}
+
+static int unsupported_version(struct idw_buf *out, const cJSON *id,
+			       const char *asked)
+{
+	cJSON *d = cJSON_CreateObject(), *v;
+
+	if (d == NULL || (v = cJSON_AddArrayToObject(d, "supported")) == NULL ||
+	    !cJSON_AddItemToArray(
+		    v, cJSON_CreateString(mcp_rev_name(MCP_REV_2026_07_28))) ||
+	    cJSON_AddStringToObject(d, "requested", asked) == NULL) {
+		cJSON_Delete(d);
+		return IDW_ENOMEM;
+	}
+	return mcp_put_error(out, id, MCP_UNSUPPORTED_VERSION,
+			     "Unsupported protocol version", d);
 }
 
 /*
- * The id of a request as it is echoed: a string, the raw text of a
- * number, or NULL when there is none that may be echoed.
+ * Which revision serves rq, from its _meta and the session.  0 to go on,
+ * 1 when an error answer was written instead.
  */
-static cJSON *request_id(const cJSON *v, const char *line, size_t len)
+static int choose_revision(struct mcp_server *s, struct mcp_req *rq,
+			   const char *method, struct idw_buf *out, int *r)
 {
-	size_t at, n;
+	const cJSON *meta =
+		cJSON_GetObjectItemCaseSensitive(rq->params, "_meta");
+	const cJSON *pv = cJSON_GetObjectItemCaseSensitive(meta, META_VERSION);
+	const cJSON *caps = cJSON_GetObjectItemCaseSensitive(meta, META_CAPS);
+	const cJSON *lv = cJSON_GetObjectItemCaseSensitive(meta, META_LOG);
+	const char *msg = NULL;
 
-	if (cJSON_IsString(v))
-		return cJSON_CreateString(v->valuestring);
-	if (!cJSON_IsNumber(v))
-		return NULL;
-	if (raw_id(line, len, &at, &n) && n > 0 && n <= 64) {
-		char raw[65];
-
-		memcpy(raw, line + at, n);
-		raw[n] = '\0';
-		/* Number characters only, and the number cJSON read. */
-		if (strspn(raw, "-+.0123456789eE") == n &&
-		    strtod(raw, NULL) == v->valuedouble)
-			return cJSON_CreateRaw(raw);
+	if (meta != NULL && !cJSON_IsObject(meta))
+		msg = "Invalid params: _meta must be an object";
+	else if (pv != NULL && !cJSON_IsString(pv))
+		msg = "Invalid params: _meta " META_VERSION " must be a string";
+	if (msg != NULL)
+		goto bad;
+	if (pv == NULL || strcmp(method, "initialize") == 0 ||
+	    (s->initialized &&
+	     strcmp(pv->valuestring, mcp_rev_name(s->rev)) == 0)) {
+		if (strcmp(method, "server/discover") == 0) {
+			msg = "Invalid params: server/discover "
+			      "needs " META_VERSION " and " META_CAPS
+			      " in params._meta";
+			goto bad;
+		}
+		return 0; /* the session's revision */
 	}
-	return cJSON_Duplicate(v, 0);
+	if (strcmp(pv->valuestring, mcp_rev_name(MCP_REV_2026_07_28)) != 0) {
+		*r = unsupported_version(out, rq->id, pv->valuestring);
+		return 1;
+	}
+	if (!cJSON_IsObject(caps)) {
+		msg = "Invalid params: _meta " META_CAPS " must be an object";
+		goto bad;
+	}
+	rq->modern = true;
+	rq->rev = MCP_REV_2026_07_28;
+	rq->elicit = takes_form(caps);
+	rq->log_level = MCP_LOG_OFF;
+	if (lv != NULL &&
+	    (rq->log_level = mcp_log_level(cJSON_GetStringValue(lv))) < 0) {
+		msg = "Invalid params: _meta " META_LOG " must be a log level";
+		goto bad;
+	}
+	set_actor(s, cJSON_GetObjectItemCaseSensitive(meta, META_INFO));
+	return 0;
+bad:
+	*r = mcp_put_error(out, rq->id, MCP_INVALID_PARAMS, msg, NULL);
+	return 1;
 }
 
-static int handle(struct mcp_server *s, const char *line, size_t len,
-		  struct idw_buf *out)
+/* A request: id and method are valid; params an object or absent. */
+static int request(struct mcp_server *s, cJSON *id, const char *key,
+		   const char *method, const cJSON *params, bool in_batch,
+		   struct idw_buf *out)
+{
+	const struct mcp_method *m;
+	struct mcp_req rq;
+	cJSON *empty = NULL;
+	size_t start = out->len;
+	bool cancellable;
+	int r = 0;
+
+	memset(&rq, 0, sizeof(rq));
+	rq.id = id;
+	snprintf(rq.key, sizeof(rq.key), "%s", key);
+	rq.rev = s->rev;
+	rq.elicit = s->client_elicit;
+	rq.log_level = s->log_level;
+	rq.params = params != NULL ? params : (empty = cJSON_CreateObject());
+	if (rq.params == NULL)
+		return IDW_ENOMEM;
+	if (choose_revision(s, &rq, method, out, &r))
+		goto out;
+	m = find_method(method);
+	if (m == NULL || !(m->flags & (rq.modern ? M_MODERN : M_LEGACY))) {
+		r = mcp_put_error(out, id, MCP_METHOD_NOT_FOUND,
+				  rq.modern ? "Method not found in protocol "
+					      "revision 2026-07-28"
+					    : "Method not found",
+				  NULL);
+		goto out;
+	}
+	if (in_batch && m->fn == m_initialize) {
+		r = mcp_put_error(out, id, MCP_INVALID_REQUEST,
+				  "Invalid Request: initialize must not be "
+				  "part of a batch",
+				  NULL);
+		goto out;
+	}
+	if (!rq.modern && !s->initialized && !(m->flags & M_PREINIT)) {
+		r = mcp_put_error(out, id, MCP_INVALID_PARAMS,
+				  "Invalid params: this session is not "
+				  "initialized. Send initialize first, or "
+				  "name protocol revision 2026-07-28 in "
+				  "params._meta (" META_VERSION
+				  " and " META_CAPS ")",
+				  NULL);
+		goto out;
+	}
+	/*
+	 * Cancelled before we got to it, or while it ran: the client wants
+	 * no answer.  initialize is never cancelled.
+	 */
+	cancellable = s->rd != NULL && m->fn != m_initialize;
+	if (cancellable && mcp_reader_cancelled(s->rd, rq.key))
+		goto out;
+	r = m->fn(s, &rq, out);
+	if (r < 0) {
+		/* The answer did not fit or memory ran out: say so instead. */
+		mcp_truncate(out, start);
+		r = mcp_put_error(out, id, MCP_INTERNAL_ERROR, idw_strerror(r),
+				  NULL);
+	} else if (r == 0 && cancellable &&
+		   mcp_reader_cancelled(s->rd, rq.key)) {
+		mcp_truncate(out, start);
+	}
+	if (r == MCP_SUSPENDED)
+		r = 0;
+out:
+	cJSON_Delete(empty);
+	return r;
+}
+
+/* One JSON-RPC message (an element of a batch, or a whole line). */
+static int handle_msg(struct mcp_server *s, const char *line, size_t len,
+		      bool in_batch, struct idw_buf *out)
 {
 	const cJSON *idv, *m, *params, *jv;
-	cJSON *msg = NULL, *id = NULL;
-	size_t start = out->len;
-	mcp_method_fn mfn;
+	cJSON *msg, *id = NULL;
 	bool has_id;
-	int r, code;
+	char key[MCP_KEY_MAX];
+	int r;
 
-	if (!idw_utf8_valid((const uint8_t *)line, len))
-		return mcp_put_error(out, NULL, MCP_PARSE_ERROR,
-				     "Parse error: the message is not UTF-8",
-				     NULL);
-	if ((code = prescan(line, len)) != 0)
-		return mcp_put_error(out, NULL, code,
-				     code == MCP_PARSE_ERROR
-					 ? "Parse error"
-					 : "Invalid Request: too many values",
-				     NULL);
 	msg = idw_json_parse(line, len);
 	if (msg == NULL)
 		return mcp_put_error(out, NULL, MCP_PARSE_ERROR, "Parse error",
 				     NULL);
-	if (cJSON_IsArray(msg)) {
-		r = mcp_put_error(out, NULL, MCP_INVALID_REQUEST,
-				  "Invalid Request: batches are not supported",
-				  NULL);
-		goto out;
-	}
 	if (!cJSON_IsObject(msg)) {
-		r = mcp_put_error(out, NULL, MCP_INVALID_REQUEST,
-				  "Invalid Request: not an object", NULL);
+		r = mcp_put_error(
+			out, NULL, MCP_INVALID_REQUEST,
+			cJSON_IsArray(msg)
+				? "Invalid Request: batches do not nest"
+				: "Invalid Request: not an object",
+			NULL);
 		goto out;
 	}
 	idv = cJSON_GetObjectItemCaseSensitive(msg, "id");
 	has_id = idv != NULL;
-	if (has_id && (id = request_id(idv, line, len)) == NULL &&
+	if (has_id && (id = mcp_request_id(idv, line, len)) == NULL &&
 	    (cJSON_IsString(idv) || cJSON_IsNumber(idv))) {
 		r = IDW_ENOMEM;
 		goto out;
@@ -400,21 +428,30 @@ static int handle(struct mcp_server *s, const char *line, size_t len,
 	if (m == NULL && has_id &&
 	    (cJSON_GetObjectItemCaseSensitive(msg, "result") != NULL ||
 	     cJSON_GetObjectItemCaseSensitive(msg, "error") != NULL)) {
-		/* A response: we send no requests, so nothing waits for it. */
-		r = 0;
+		/* A response: only an elicitation of ours waits for one. */
+		r = mcp_id_key(idv, key)
+			    ? mcp_approval_response(s, msg, key, out)
+			    : 0;
 		goto out;
 	}
 	if (!cJSON_IsString(jv) || strcmp(jv->valuestring, "2.0") != 0 ||
-	    !cJSON_IsString(m) || (has_id && id == NULL) ||
-	    (params != NULL && !cJSON_IsObject(params) &&
-	     !cJSON_IsArray(params))) {
+	    !cJSON_IsString(m) || (has_id && id == NULL)) {
 		r = mcp_put_error(out, id, MCP_INVALID_REQUEST,
 				  "Invalid Request", NULL);
 		goto out;
 	}
 	if (!has_id) {
-		notification(s, m->valuestring);
-		r = 0;
+		/* Never answered; a malformed one is ignored. */
+		r = cJSON_IsObject(params) || params == NULL
+			    ? notification(s, m->valuestring, params, out)
+			    : 0;
+		goto out;
+	}
+	if (params != NULL && !cJSON_IsObject(params) &&
+	    !cJSON_IsArray(params)) {
+		r = mcp_put_error(out, id, MCP_INVALID_REQUEST,
+				  "Invalid Request: params must be an object",
+				  NULL);
 		goto out;
 	}
 	if (cJSON_IsArray(params)) {
@@ -423,45 +460,123 @@ static int handle(struct mcp_server *s, const char *line, size_t len,
 				  NULL);
 		goto out;
 	}
-	mfn = NULL;
-	for (size_t i = 0; i < sizeof(methods) / sizeof(methods[0]); i++)
-		if (strcmp(m->valuestring, methods[i].name) == 0)
-			mfn = methods[i].fn;
-	if (mfn == NULL) {
-		r = mcp_put_error(out, id, MCP_METHOD_NOT_FOUND,
-				  "Method not found", NULL);
-		goto out;
-	}
-	if ((r = mfn(s, id, params, out)) != 0) {
-		/* The answer did not fit or memory ran out: say so instead. */
-		truncate_out(out, start);
-		r = mcp_put_error(out, id, MCP_INTERNAL_ERROR, idw_strerror(r),
-				  NULL);
-	}
+	(void)mcp_id_key(idv, key);
+	r = request(s, id, key, m->valuestring, params, in_batch, out);
 out:
 	cJSON_Delete(id);
 	cJSON_Delete(msg);
 	return r;
 }
 
+struct batch {
+	struct mcp_server *s;
+	struct idw_buf *out;
+	size_t n;
+};
+
+static int batch_one(void *ctx, const char *e, size_t en)
+{
+	struct batch *b = ctx;
+
+	b->n++;
+	return handle_msg(b->s, e, en, true, b->out);
+}
+
+/*
+ * A batch: 2025-03-26 only.  Its answers, written as lines, become one
+ * array on one line; a batch of notifications is answered by nothing.
+ */
+static int handle_batch(struct mcp_server *s, const char *line, size_t len,
+			struct idw_buf *out)
+{
+	struct batch b = {s, out, 0};
+	size_t start = out->len;
+	cJSON *all = idw_json_parse(line, len);
+	bool parsed = all != NULL;
+	uint8_t *p;
+	int r;
+
+	cJSON_Delete(all);
+	if (!parsed)
+		return mcp_put_error(out, NULL, MCP_PARSE_ERROR, "Parse error",
+				     NULL);
+	if (!s->initialized || s->rev != MCP_REV_2025_03_26)
+		return mcp_put_error(out, NULL, MCP_INVALID_REQUEST,
+				     "Invalid Request: JSON-RPC batches belong "
+				     "to protocol revision 2025-03-26 only",
+				     NULL);
+	if ((r = mcp_each_element(line, len, batch_one, &b)) != 0)
+		return r;
+	if (b.n == 0)
+		return mcp_put_error(out, NULL, MCP_INVALID_REQUEST,
+				     "Invalid Request: an empty batch", NULL);
+	if (out->len == start)
+		return 0;
+	if ((r = idw_buf_reserve(out, 2)) != 0)
+		return r;
+	p = out->d + start;
+	memmove(p + 1, p, out->len - start);
+	p[0] = '[';
+	out->len++;
+	for (uint8_t *q = p + 1; q < out->d + out->len - 1; q++)
+		if (*q == '\n')
+			*q = ',';
+	out->d[out->len - 1] = ']';
+	out->d[out->len++] = '\n';
+	return 0;
+}
+
+int mcp_put_logs(struct mcp_server *s, struct idw_buf *out, size_t start)
+{
+	size_t n = s->log.len;
+	int r;
+
+	if (n == 0)
+		return 0;
+	if ((r = idw_buf_reserve(out, n)) == 0) {
+		memmove(out->d + start + n, out->d + start, out->len - start);
+		memcpy(out->d + start, s->log.d, n);
+		out->len += n;
+	}
+	idw_buf_reset(&s->log);
+	return r;
+}
+
 int mcp_handle_line(struct mcp_server *s, const char *line, size_t len,
 		    struct idw_buf *out)
 {
-	size_t start = out->len;
-	size_t n = len;
-	int r;
+	size_t start = out->len, n = len, i = 0;
+	int r, code;
 
 	while (n > 0 && (line[n - 1] == '\r' || line[n - 1] == ' ' ||
 			 line[n - 1] == '\t'))
 		n--;
-	if (skip_ws(line, n, 0) == n)
+	while (i < n && (line[i] == ' ' || line[i] == '\t' || line[i] == '\r'))
+		i++;
+	if (i == n)
 		return 0;
-	r = handle(s, line, n, out);
+	idw_buf_reset(&s->log);
+	if (!idw_utf8_valid((const uint8_t *)line, n))
+		r = mcp_put_error(out, NULL, MCP_PARSE_ERROR,
+				  "Parse error: the message is not UTF-8",
+				  NULL);
+	else if ((code = mcp_prescan(line, n)) != 0)
+		r = mcp_put_error(out, NULL, code,
+				  code == MCP_PARSE_ERROR
+					  ? "Parse error"
+					  : "Invalid Request: too many values",
+				  NULL);
+	else if (line[i] == '[')
+		r = handle_batch(s, line + i, n - i, out);
+	else
+		r = handle_msg(s, line, n, false, out);
 	if (r != 0) {
-		truncate_out(out, start);
+		mcp_truncate(out, start);
 		r = mcp_put_error(out, NULL, MCP_INTERNAL_ERROR,
 				  idw_strerror(r), NULL);
 	}
+	if (r == 0)
+		r = mcp_put_logs(s, out, start);
 	return r;
 }
 
@@ -471,122 +586,4 @@ int mcp_reply_too_long(struct idw_buf *out)
 			     "Invalid Request: message longer than 1 MiB "
 			     "discarded",
 			     NULL);
-}
-
-/* The line reader. */
-
-void mcp_reader_init(struct mcp_reader *r, mcp_read_fn fn, void *ctx)
-{
-	memset(r, 0, sizeof(*r));
-	r->read = fn;
-	r->ctx = ctx;
-	idw_buf_init(&r->line, MCP_LINE_MAX, 0);
-}
-
-void mcp_reader_free(struct mcp_reader *r)
-{
-	idw_buf_free(&r->line);
-}
-
-int mcp_reader_next(struct mcp_reader *r, const char **line, size_t *len)
-{
-	idw_buf_reset(&r->line);
-	for (;;) {
-		uint8_t *nl;
-		size_t seg;
-		ssize_t got;
-
-		if (r->pos == r->end) {
-			if (r->eof) {
-				if (r->discarding) {
-					r->discarding = false;
-					return MCP_READ_TOO_LONG;
-				}
-				if (r->line.len == 0)
-					return MCP_READ_EOF;
-				break; /* a last line without its newline */
-			}
-			got = r->read(r->ctx, r->chunk, sizeof(r->chunk));
-			if (got < 0 && errno == EINTR)
-				continue;
-			if (got < 0)
-				return IDW_EIO;
-			if (got == 0)
-				r->eof = true;
-			r->pos = 0;
-			r->end = (size_t)got;
-			continue;
-		}
-		nl = memchr(r->chunk + r->pos, '\n', r->end - r->pos);
-		seg = nl != NULL ? (size_t)(nl - (r->chunk + r->pos))
-				 : r->end - r->pos;
-		if (!r->discarding && r->line.len + seg > MCP_LINE_MAX) {
-			/* Over the bound: forget what we held, skip the rest.
-			 */
-			idw_buf_reset(&r->line);
-			r->discarding = true;
-		}
-		if (!r->discarding &&
-		    idw_buf_put(&r->line, r->chunk + r->pos, seg) != 0)
-			return IDW_ENOMEM;
-		r->pos += seg;
-		if (nl == NULL)
-			continue;
-		r->pos++;
-		if (r->discarding) {
-			r->discarding = false;
-			return MCP_READ_TOO_LONG;
-		}
-		break;
-	}
-	*line = r->line.len ? (const char *)r->line.d : "";
-	*len = r->line.len;
-	return MCP_READ_LINE;
-}
-
-static int write_all(int fd, const uint8_t *p, size_t n)
-{
-	while (n > 0) {
-		ssize_t w = write(fd, p, n);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return IDW_EIO;
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
-int mcp_serve(struct mcp_server *s, struct mcp_reader *rd, int out_fd)
-{
-	struct idw_buf out;
-	const char *line;
-	size_t len;
-	int r;
-
-	/* Answers may carry a value: they are built in locked memory. */
-	idw_buf_init(&out, MCP_OUT_MAX, IDW_BUF_SECURE);
-	for (;;) {
-		r = mcp_reader_next(rd, &line, &len);
-		if (r == MCP_READ_EOF || r < 0)
-			break;
-		if (r == MCP_READ_TOO_LONG)
-			r = mcp_reply_too_long(&out);
-		else
-			r = mcp_handle_line(s, line, len, &out);
-		if (r != 0)
-			fprintf(stderr, "idw-mcp: could not answer: %s\n",
-				idw_strerror(r));
-		if ((r = write_all(out_fd, out.d, out.len)) != 0)
-			break;
-		idw_buf_reset(&out);
-	}
-	idw_buf_free(&out);
-	if (r < 0)
-		fprintf(stderr, "idw-mcp: %s\n",
-			r == IDW_EIO ? "input or output closed with an error"
-				     : idw_strerror(r));
-	return r;
 }

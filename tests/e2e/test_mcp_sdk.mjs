@@ -1,9 +1,12 @@
 // SPDX-License-Identifier: ISC
 //
-// idw-mcp end to end with the official MCP TypeScript SDK: a real vault,
-// a real agent, every tool and resource, and no credential value where it
-// must not be.  Run by ctest with IDW_BIN (the build's bin directory) and
-// IDW_SOURCE_DIR; needs `npm ci` in tests/e2e first (exit 77 otherwise).
+// idw-mcp end to end with the official MCP TypeScript SDK (v1, the
+// handshake revisions): a real vault, a real agent, every tool and
+// resource, logging at the level the client sets, pagination, approval by
+// elicitation, a stuck agent (answered within IDW_MCP_TIMEOUT) and a lost
+// one, and no credential value where it must not be.  Run by ctest with
+// IDW_BIN (the build's bin directory) and IDW_SOURCE_DIR; needs `npm ci`
+// in tests/e2e first (exit 77 otherwise).
 
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -33,7 +36,8 @@ if (!bin || !existsSync(join(bin, 'idw-mcp')) || !existsSync(join(bin, 'idw'))) 
 const { Client } = await import('@modelcontextprotocol/sdk/client/index.js');
 const { StdioClientTransport } =
 	await import('@modelcontextprotocol/sdk/client/stdio.js');
-const { McpError } = await import('@modelcontextprotocol/sdk/types.js');
+const { ElicitRequestSchema, LoggingMessageNotificationSchema, McpError } =
+	await import('@modelcontextprotocol/sdk/types.js');
 
 const tmp = mkdtempSync(join(tmpdir(), 'idw-e2e-'));
 chmodSync(tmp, 0o700);
@@ -95,6 +99,24 @@ function okResult(result) {
 let client;
 let mcpStderr = '';
 let failed = false;
+const others = [];
+
+// Another client of its own idw-mcp, with extra environment.
+async function connect(name, extraEnv = {}, opts = {}) {
+	const t = new StdioClientTransport({
+		command: join(bin, 'idw-mcp'), args: [],
+		env: { ...env, ...extraEnv }, stderr: 'pipe',
+	});
+	t.stderr?.on('data', (d) => { mcpStderr += d.toString(); });
+	const cl = new Client({ name, version: '1.0.0' },
+		opts.capabilities ? { capabilities: opts.capabilities } : {});
+	if (opts.onElicit)
+		cl.setRequestHandler(ElicitRequestSchema, opts.onElicit);
+	await cl.connect(t);
+	others.push(cl);
+	return cl;
+}
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 try {
 	idw(['init', '--kdf', 'interactive']);
@@ -114,7 +136,12 @@ try {
 	});
 	transport.stderr?.on('data', (d) => { mcpStderr += d.toString(); });
 	client = new Client({ name: 'idw-e2e', version: '1.0.0' });
+	const logs = [];
+	client.setNotificationHandler(LoggingMessageNotificationSchema,
+		(n) => { logs.push(n.params); });
 	await client.connect(transport);
+	assert.equal(client.getServerCapabilities().logging !== undefined,
+		true);
 
 	assert.equal(client.getServerVersion().name, 'idw-mcp');
 	const caps = client.getServerCapabilities();
@@ -172,6 +199,22 @@ try {
 		arguments: { passport_id: b } });
 	if (!denied.isError)
 		assert.equal(denied.structuredContent.allowed, false);
+
+	// Logging at the level the client sets: none before, debug after.
+	assert.equal(logs.length, 0);
+	await client.setLoggingLevel('debug');
+	okResult(await client.callTool({ name: 'check_policy',
+		arguments: { passport_id: a } }));
+	await sleep(50);
+	assert.ok(logs.some((l) => l.logger === 'idw-mcp' &&
+		l.level === 'debug' && /check_policy/.test(l.data)),
+	JSON.stringify(logs));
+	await client.setLoggingLevel('error');
+	const seen = logs.length;
+	okResult(await client.callTool({ name: 'check_policy',
+		arguments: { passport_id: a } }));
+	await sleep(50);
+	assert.equal(logs.length, seen);
 
 	// get_credential: the value, exactly, in both copies.
 	const purpose = 'e2e: call the OpenAI API for the test';
@@ -241,6 +284,58 @@ try {
 		uri: 'passport://pp_0000000000000000' }),
 		(e) => e instanceof McpError && e.code === -32002);
 
+	// Pagination, with pages of two: tools and resources.
+	const paged = await connect('idw-e2e-pages', { IDW_MCP_PAGE_SIZE: '2' });
+	const pagedNames = [];
+	let cursor;
+	do {
+		const pg = await paged.listTools(cursor ? { cursor } : {});
+		assert.ok(pg.tools.length <= 2);
+		pagedNames.push(...pg.tools.map((t) => t.name));
+		cursor = pg.nextCursor;
+	} while (cursor);
+	assert.deepEqual(pagedNames.sort(), ['check_policy', 'get_credential',
+		'list_passports', 'request_access', 'revoke_passport']);
+	const uris = [];
+	do {
+		const pg = await paged.listResources(cursor ? { cursor } : {});
+		uris.push(...pg.resources.map((r) => r.uri));
+		cursor = pg.nextCursor;
+	} while (cursor);
+	assert.deepEqual(uris.sort(), [a, b, c].map((x) => `passport://${x}`)
+		.sort());
+	await assert.rejects(paged.listTools({ cursor: 'not-ours' }),
+		(e) => e instanceof McpError && e.code === -32602);
+
+	// Approval by the person, asked in the client when they allow it.
+	idw(['config', 'set', 'approval.elicitation', 'on',
+		'--passphrase-stdin'], `${env.IDW_PASSPHRASE}\n`);
+	const priv = spawnSync(join(bin, 'idw'), ['create', '--name',
+		'Privileged', '--type', 'api-key', '--visa', 'privilege'], {
+		env, input: 'sk-privileged', encoding: 'utf8' })
+		.stdout.match(/pp_[0-9a-f]{16}/)[0];
+	const asked = [];
+	const yes = await connect('idw-e2e-yes', {}, {
+		capabilities: { elicitation: {} },
+		onElicit: async (req) => {
+			asked.push(req.params);
+			return { action: 'accept', content: { approve: true } };
+		},
+	});
+	s = okResult(await yes.callTool({ name: 'get_credential',
+		arguments: { passport_id: priv, purpose } }));
+	assert.equal(s.credential, 'sk-privileged');
+	assert.match(asked[0].message, /Privileged/);
+	// Without the capability: the exact command instead.
+	const priv2 = spawnSync(join(bin, 'idw'), ['create', '--name',
+		'Privileged 2', '--type', 'api-key', '--visa', 'privilege'], {
+		env, input: 'sk-p2', encoding: 'utf8' })
+		.stdout.match(/pp_[0-9a-f]{16}/)[0];
+	r = await client.callTool({ name: 'get_credential',
+		arguments: { passport_id: priv2, purpose } });
+	assert.equal(r.isError, true);
+	assert.match(r.content[0].text, /idw approve gr_[0-9a-f]{16}/);
+
 	// No value in any resource, audit entry or log line.
 	for (const v of [va, vb, vc]) {
 		for (const t of texts) {
@@ -248,7 +343,30 @@ try {
 			assert.ok(!t.includes(v.text));
 		}
 		assert.ok(!mcpStderr.includes(v.tag), 'a value is in the log');
+		assert.ok(!JSON.stringify(logs).includes(v.tag),
+			'a value is in a notifications/message');
 	}
+
+	// A stuck agent: the call is answered within IDW_MCP_TIMEOUT, and
+	// once the agent runs again the next call goes through.
+	const quick = await connect('idw-e2e-quick', { IDW_MCP_TIMEOUT: '1s' });
+	okResult(await quick.callTool({ name: 'list_passports',
+		arguments: {} }));
+	const agentPid = JSON.parse(idw(['agent', 'status', '--json'])).pid;
+	process.kill(agentPid, 'SIGSTOP');
+	let t1 = Date.now();
+	try {
+		r = await quick.callTool({ name: 'list_passports', arguments: {} });
+	} finally {
+		process.kill(agentPid, 'SIGCONT');
+	}
+	assert.equal(r.isError, true);
+	assert.match(r.content[0].text, /did not answer within 1000 ms/);
+	assert.ok(Date.now() - t1 < 3000, `waited ${Date.now() - t1} ms`);
+	t1 = Date.now();
+	s = okResult(await quick.callTool({ name: 'check_policy',
+		arguments: { passport_id: a } }));
+	assert.equal(s.allowed, true);
 	// The agent goes away: every call says so at once, and idw-mcp,
 	// which cannot reconnect from inside its filter, keeps serving.
 	idw(['agent', 'stop']);
@@ -262,13 +380,16 @@ try {
 	await client.ping();
 
 	console.log('PASS: idw-mcp with @modelcontextprotocol/sdk: 5 tools, ' +
-		'2 resource templates, values only where asked for');
+		'2 resource templates, values only where asked for, logging, ' +
+		'pages, approval by elicitation, a stuck and a lost agent');
 } catch (e) {
 	failed = true;
 	console.error('FAIL:', e);
 	if (mcpStderr)
 		console.error(`idw-mcp stderr:\n${mcpStderr}`);
 } finally {
+	for (const o of others)
+		await o.close().catch(() => {});
 	await client?.close().catch(() => {});
 	spawnSync(join(bin, 'idw'), ['agent', 'stop'], { env, timeout: 10000 });
 	rmSync(tmp, { recursive: true, force: true });

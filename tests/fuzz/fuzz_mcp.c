@@ -23,19 +23,21 @@ static const struct {
 	const char *verb;
 	const char *reply;
 } canned[] = {
-    {"list", "{\"ok\":true,\"passports\":[{\"id\":\"pp_0123456789abcdef\","
-	     "\"name\":\"n\",\"credential_type\":\"api-key\",\"status\":"
-	     "\"active\",\"platforms\":[\"openai\"]}],\"next_cursor\":\"c\"}"},
-    {"show", "{\"ok\":true,\"passport\":{\"id\":\"pp_0123456789abcdef\","
-	     "\"name\":\"n\"}}"},
-    {"get", "{\"ok\":true,\"passport\":{\"id\":\"pp_0123456789abcdef\","
-	    "\"name\":\"n\"}}"},
-    {"check_policy", "{\"ok\":true,\"allowed\":true,\"effect\":\"allow\","
-		     "\"violations\":[]}"},
-    {"request_access", "{\"ok\":true,\"approved\":false,\"status\":"
-		       "\"pending\",\"grant_id\":\"gr_1\"}"},
-    {"suspend", "{\"ok\":false,\"code\":\"not_found\",\"message\":\"no\"}"},
-    {"audit", "{\"ok\":true,\"entries\":[{\"seq\":1}]}"},
+	{"list",
+	 "{\"ok\":true,\"passports\":[{\"id\":\"pp_0123456789abcdef\","
+	 "\"name\":\"n\",\"credential_type\":\"api-key\",\"status\":"
+	 "\"active\",\"platforms\":[\"openai\"]}],\"next_cursor\":\"c\"}"},
+	{"show", "{\"ok\":true,\"passport\":{\"id\":\"pp_0123456789abcdef\","
+		 "\"name\":\"n\"}}"},
+	{"get", "{\"ok\":true,\"passport\":{\"id\":\"pp_0123456789abcdef\","
+		"\"name\":\"n\"}}"},
+	{"check_policy", "{\"ok\":true,\"allowed\":true,\"effect\":\"allow\","
+			 "\"violations\":[]}"},
+	{"request_access", "{\"ok\":true,\"approved\":false,\"status\":"
+			   "\"pending\",\"grant_id\":\"gr_1\"}"},
+	{"suspend", "{\"ok\":false,\"code\":\"not_found\",\"message\":\"no\"}"},
+	{"audit", "{\"ok\":true,\"entries\":[{\"seq\":1}]}"},
+	{"elicitation_answer", "{\"ok\":true}"},
 };
 
 static const char *fixed_reply;
@@ -81,7 +83,7 @@ static const char *fz_why(void *ctx)
 	return "unreachable";
 }
 
-static const struct mcp_backend fz_backend = {fz_call, fz_why, NULL};
+static const struct mcp_backend fz_backend = {.call = fz_call, .why = fz_why};
 
 struct input {
 	const uint8_t *p;
@@ -89,11 +91,12 @@ struct input {
 };
 
 /* Hand out the input in uneven pieces, as a pipe would. */
-static ssize_t fz_read(void *ctx, void *p, size_t n)
+static ssize_t fz_read(void *ctx, void *p, size_t n, int timeout_ms)
 {
 	struct input *in = ctx;
 	size_t left = in->n - in->off;
 
+	(void)timeout_ms;
 	if (n > left)
 		n = left;
 	if (n > 1 + (in->off % 4093))
@@ -103,7 +106,7 @@ static ssize_t fz_read(void *ctx, void *p, size_t n)
 	return (ssize_t)n;
 }
 
-/* Every answer is whole lines, each one JSON object. */
+/* Every answer is whole lines, each one JSON object (or a batch's array). */
 static void check_lines(const struct idw_buf *out)
 {
 	size_t i = 0;
@@ -116,7 +119,7 @@ static void check_lines(const struct idw_buf *out)
 			__builtin_trap();
 		j = idw_json_parse((const char *)out->d + i,
 				   (size_t)(nl - (out->d + i)));
-		if (!cJSON_IsObject(j))
+		if (!cJSON_IsObject(j) && !cJSON_IsArray(j))
 			__builtin_trap();
 		cJSON_Delete(j);
 		i = (size_t)(nl - out->d) + 1;
@@ -153,8 +156,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	mcp_server_init(&s, &fz_backend, NULL);
 	mcp_reader_init(&rd, fz_read, &in);
+	s.rd = &rd; /* cancellations ahead are looked for, as in idw-mcp */
 	idw_buf_init(&out, MCP_OUT_MAX, IDW_BUF_SECURE);
-	while ((r = mcp_reader_next(&rd, &line, &len)) > 0) {
+	while ((r = mcp_reader_next(&rd, -1, &line, &len)) > 0) {
 		if (r == MCP_READ_TOO_LONG)
 			r = mcp_reply_too_long(&out);
 		else
@@ -163,7 +167,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			check_lines(&out);
 		idw_buf_reset(&out);
 	}
+	/* Calls still waiting on an elicitation run out of time. */
+	if (mcp_server_tick(&s, UINT64_MAX, &out) == 0)
+		check_lines(&out);
 	idw_buf_free(&out);
+	mcp_server_free(&s);
 	mcp_reader_free(&rd);
 	return 0;
 }

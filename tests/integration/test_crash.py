@@ -33,7 +33,8 @@ def test_sigkill_mid_creates_loses_nothing_acknowledged():
             for i in range(200):
                 value = f"value-{i}-{os.urandom(8).hex()}".encode()
                 rep = c.call({"verb": "create", "name": f"crash-{i}",
-                              "credential_type": "api-key"}, value)
+                              "credential_type": "api-key",
+                              "human_owner": "tester"}, value)
                 assert rep["ok"], rep
                 acked[rep["id"]] = value
         except (ConnectionError, OSError):
@@ -62,7 +63,8 @@ def test_agent_restarts_after_kill_and_torn_tail_is_cut():
         p = h.init_raw()
         c = Conn(h.sock)
         rep = c.call({"verb": "create", "name": "keep",
-                      "credential_type": "api-key"}, b"kept-value")
+                      "credential_type": "api-key",
+                      "human_owner": "tester"}, b"kept-value")
         assert rep["ok"]
         os.kill(p.pid, signal.SIGKILL)
         p.wait(timeout=5)

@@ -149,7 +149,8 @@ def test_value_travels_only_in_secret_segment():
         c = Conn(h.sock)
         value = b"sk-live-\"quoted\"-\xe2\x9c\x93"
         rep = c.call({"verb": "create", "name": "x",
-                      "credential_type": "api-key"}, value)
+                      "credential_type": "api-key",
+                      "human_owner": "tester"}, value)
         assert rep["ok"], rep
         assert value.decode() not in str(rep)
         msg, sec = c.call_secret({"verb": "get", "id": rep["id"],

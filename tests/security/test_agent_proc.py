@@ -218,7 +218,8 @@ def test_strace_agent_session_stays_in_allowlist():
         ids = []
         for i in range(3):
             rep = c.call({"verb": "create", "name": f"p{i}",
-                          "credential_type": "api-key"},
+                          "credential_type": "api-key",
+                          "human_owner": "tester"},
                          os.urandom(20).hex().encode())
             assert rep["ok"], rep
             ids.append(rep["id"])

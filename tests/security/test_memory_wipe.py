@@ -124,7 +124,8 @@ class Secrets:
     def create(self, c):
         for name, value in zip(self.names, self.values):
             rep = c.call({"verb": "create", "name": name,
-                          "credential_type": "api-key"}, value.encode())
+                          "credential_type": "api-key",
+                          "human_owner": "tester"}, value.encode())
             assert rep["ok"], rep
             self.ids.append(rep["id"])
 

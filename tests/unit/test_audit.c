@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: ISC */
 /*
  * Unit tests of agentd/audit.c (docs/audit-format.md): the header, the
- * keyed chain, reading back by passport, torn tails, a log deleted under
- * the agent, and what an entry may hold.
+ * keyed chain, reading back by passport, torn tails, a log deleted or cut
+ * under the agent, a full disk and its healing, events held until unlock,
+ * grouped syncs, the walk from a checkpoint, and what an entry may hold.
  */
 #include <fcntl.h>
 #include <setjmp.h>
@@ -12,6 +13,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -98,14 +101,14 @@ static int reopen(struct fx *f)
 static void append(struct fx *f, const char *passport, const char *purpose)
 {
 	struct audit_event ev = {
-	    .principal = "local",
-	    .claimed_actor = "claude",
-	    .action = "access",
-	    .passport_id = passport,
-	    .platform = "openai",
-	    .purpose = purpose,
-	    .result = "allowed",
-	    .reason = NULL,
+		.principal = "local",
+		.claimed_actor = "claude",
+		.action = "access",
+		.passport_id = passport,
+		.platform = "openai",
+		.purpose = purpose,
+		.result = "allowed",
+		.reason = NULL,
 	};
 
 	assert_int_equal(audit_append(&f->a, &ev), 0);
@@ -260,7 +263,7 @@ static void test_append_and_recent(void **state)
 {
 	struct fx *f = *state;
 	struct audit_event agent_ev = {
-	    .principal = "agent", .action = "unlock", .result = "ok"};
+		.principal = "agent", .action = "unlock", .result = "ok"};
 	uint8_t head[16];
 	char purpose[32];
 	cJSON *arr;
@@ -306,8 +309,8 @@ static void test_append_and_recent(void **state)
 		assert_int_equal(seq_at(arr, i), 13 - i);
 	assert_string_equal(idw_json_str(cJSON_GetArrayItem(arr, 0), "action"),
 			    "unlock");
-	assert_true(cJSON_IsNull(
-	    cJSON_GetObjectItem(cJSON_GetArrayItem(arr, 0), "passport_id")));
+	assert_true(cJSON_IsNull(cJSON_GetObjectItem(cJSON_GetArrayItem(arr, 0),
+						     "passport_id")));
 	cJSON_Delete(arr);
 	arr = recent(f, NULL, 5);
 	assert_int_equal(cJSON_GetArraySize(arr), 5);
@@ -355,30 +358,68 @@ static void test_wrong_key(void **state)
 	assert_int_equal(f->a.seq, 1);
 }
 
-/* Flip one byte at off (relative to entry 3) and expect a refusal. */
+/*
+ * Flip one byte at off (relative to entry 3): the unlock names entry 3,
+ * either as damage it walks past or, when the entries after it can no
+ * longer be followed, as a refusal.  It cuts nothing.
+ */
 static void flip_in_entry3(struct fx *f, int64_t rel, const char *what)
 {
 	uint64_t offs[8];
 	off_t size;
+	int r;
 
 	assert_int_equal(entry_offsets(f->path, offs, 8), 5);
 	size = file_size(f->path);
 	flip_byte(f->path, (off_t)(offs[2] + (uint64_t)rel));
-	if (reopen(f) != IDW_ECORRUPT)
-		fail_msg("a flipped %s byte was accepted", what);
-	if (strstr(f->why, "audit entry 3 ") == NULL)
-		fail_msg("flipped %s: '%s' does not name entry 3", what,
-			 f->why);
-	assert_null(f->a.keys);
-	/* Refusing cuts nothing. */
+	r = reopen(f);
+	if (r == 0) {
+		if (f->a.found.damaged != 3 ||
+		    strstr(f->a.found.damaged_why, "audit entry 3 ") == NULL)
+			fail_msg("flipped %s: damage at %llu ('%s'), not 3",
+				 what, (unsigned long long)f->a.found.damaged,
+				 f->a.found.damaged_why);
+		/* Walked past: the head is the last entry's. */
+		assert_int_equal(f->a.seq, 5);
+	} else {
+		assert_int_equal(r, IDW_ECORRUPT);
+		if (strstr(f->why, "audit entry 3 ") == NULL)
+			fail_msg("flipped %s: '%s' does not name entry 3", what,
+				 f->why);
+		assert_null(f->a.keys);
+	}
+	/* Neither cuts anything. */
 	assert_int_equal(file_size(f->path), size);
 	flip_byte(f->path, (off_t)(offs[2] + (uint64_t)rel));
 	assert_int_equal(reopen(f), 0);
+	assert_int_equal(f->a.found.damaged, 0);
 	assert_int_equal(f->a.seq, 5);
+}
+
+/* Rewrite the log from img with entries in the given order. */
+static void write_order(struct fx *f, const uint8_t *img, size_t n,
+			const uint64_t *offs, size_t nent, const int *order,
+			size_t norder)
+{
+	int fd = open(f->path, O_WRONLY | O_TRUNC);
+
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, img, offs[0]), (ssize_t)offs[0]);
+	for (size_t i = 0; i < norder; i++) {
+		size_t k = (size_t)order[i];
+		uint64_t end = k + 1 < nent ? offs[k + 1] : n;
+
+		assert_int_equal(write(fd, img + offs[k], end - offs[k]),
+				 (ssize_t)(end - offs[k]));
+	}
+	close(fd);
 }
 
 static void test_chain_breaks(void **state)
 {
+	static const int removed[] = {0, 1, 3, 4};
+	static const int swapped[] = {0, 2, 1, 3, 4};
+	static const int doubled[] = {0, 1, 2, 2, 3, 4};
 	struct fx *f = *state;
 	uint64_t offs[8];
 	uint8_t *img;
@@ -399,36 +440,22 @@ static void test_chain_breaks(void **state)
 	/* A shorter length makes the chain fail where it now ends. */
 	flip_in_entry3(f, 0, "length");
 
-	/* An entry removed from the middle. */
 	img = file_bytes(f->path, &n);
-	{
-		int fd = open(f->path, O_WRONLY | O_TRUNC);
-		size_t keep = (size_t)offs[2];
-
-		assert_true(fd >= 0);
-		assert_int_equal(write(fd, img, keep), (ssize_t)keep);
-		assert_int_equal(write(fd, img + offs[3], n - offs[3]),
-				 (ssize_t)(n - offs[3]));
-		close(fd);
-	}
-	assert_int_equal(reopen(f), IDW_ECORRUPT);
-	assert_non_null(strstr(f->why, "audit entry 3 "));
+	/* An entry removed from the middle: named where it is missing. */
+	write_order(f, img, n, offs, 5, removed, 4);
+	assert_int_equal(reopen(f), 0);
+	assert_int_equal(f->a.found.damaged, 3);
+	assert_non_null(strstr(f->a.found.damaged_why, "missing"));
+	assert_int_equal(f->a.seq, 5);
 	/* Two entries swapped. */
-	{
-		int fd = open(f->path, O_WRONLY | O_TRUNC);
-		size_t l2 = (size_t)(offs[2] - offs[1]);
-		size_t l3 = (size_t)(offs[3] - offs[2]);
-
-		assert_true(fd >= 0);
-		assert_int_equal(write(fd, img, offs[1]), (ssize_t)offs[1]);
-		assert_int_equal(write(fd, img + offs[2], l3), (ssize_t)l3);
-		assert_int_equal(write(fd, img + offs[1], l2), (ssize_t)l2);
-		assert_int_equal(write(fd, img + offs[3], n - offs[3]),
-				 (ssize_t)(n - offs[3]));
-		close(fd);
-	}
-	assert_int_equal(reopen(f), IDW_ECORRUPT);
-	assert_non_null(strstr(f->why, "audit entry 2 "));
+	write_order(f, img, n, offs, 5, swapped, 5);
+	assert_int_equal(reopen(f), 0);
+	assert_int_equal(f->a.found.damaged, 2);
+	/* An entry repeated. */
+	write_order(f, img, n, offs, 5, doubled, 6);
+	assert_int_equal(reopen(f), 0);
+	assert_int_equal(f->a.found.damaged, 4);
+	assert_non_null(strstr(f->a.found.damaged_why, "again"));
 	free(img);
 }
 
@@ -465,16 +492,22 @@ static void test_torn_tail(void **state)
 	for (int i = 0; i < 4; i++)
 		append(f, PP_A, "torn");
 	assert_int_equal(entry_offsets(f->path, offs, 8), 4);
-	/* A crash in the middle of the last write. */
+	/* A crash in the middle of the last write: cut, then audited. */
 	assert_int_equal(truncate(f->path, file_size(f->path) - 10), 0);
 	assert_int_equal(reopen(f), 0);
-	assert_int_equal(f->a.seq, 3);
-	assert_int_equal(f->a.end, offs[3]);
-	assert_int_equal(file_size(f->path), (off_t)offs[3]);
+	assert_true(f->a.found.torn_bytes > 0);
+	assert_int_equal(f->a.seq, 4);
+	arr = recent(f, NULL, 1);
+	assert_string_equal(idw_json_str(cJSON_GetArrayItem(arr, 0), "action"),
+			    "torn-tail truncation");
+	assert_int_equal(seq_at(arr, 0), 4);
+	cJSON_Delete(arr);
+	assert_int_equal(entry_offsets(f->path, offs, 8), 4);
 	/* The log goes on from the cut. */
 	append(f, PP_A, "after the cut");
 	assert_int_equal(reopen(f), 0);
-	assert_int_equal(f->a.seq, 4);
+	assert_int_equal(f->a.found.torn_bytes, 0);
+	assert_int_equal(f->a.seq, 5);
 	arr = recent(f, PP_A, 10);
 	assert_int_equal(cJSON_GetArraySize(arr), 4);
 	assert_string_equal(idw_json_str(cJSON_GetArrayItem(arr, 0), "purpose"),
@@ -485,8 +518,26 @@ static void test_torn_tail(void **state)
 	randombytes_buf(junk, sizeof(junk));
 	write_at(f->path, junk, sizeof(junk), file_size(f->path));
 	assert_int_equal(reopen(f), 0);
-	assert_int_equal(f->a.seq, 4);
+	assert_int_equal(f->a.found.torn_bytes, sizeof(junk));
+	assert_int_equal(f->a.seq, 6);
 	assert_int_equal(file_size(f->path), (off_t)f->a.end);
+
+	/* After an entry that fails its check nothing is cut: the length
+	 * that seems torn may be the damaged one. */
+	{
+		off_t end = file_size(f->path);
+
+		assert_int_equal(entry_offsets(f->path, offs, 8), 6);
+		flip_byte(f->path, (off_t)(offs[2] + ENTRY_HDR + 1));
+		write_at(f->path, junk, sizeof(junk), end);
+		assert_int_equal(reopen(f), IDW_ECORRUPT);
+		assert_non_null(strstr(f->why, "audit entry 3 "));
+		assert_int_equal(file_size(f->path), end + (off_t)sizeof(junk));
+		flip_byte(f->path, (off_t)(offs[2] + ENTRY_HDR + 1));
+		assert_int_equal(reopen(f), 0);
+		assert_int_equal(f->a.found.torn_bytes, sizeof(junk));
+		assert_int_equal(f->a.seq, 7);
+	}
 
 	/* A whole header but only part of the body. */
 	{
@@ -495,8 +546,11 @@ static void test_torn_tail(void **state)
 		append(f, PP_B, "torn body");
 		assert_int_equal(truncate(f->path, end + ENTRY_HDR + 5), 0);
 		assert_int_equal(reopen(f), 0);
-		assert_int_equal(f->a.seq, 4);
-		assert_int_equal(file_size(f->path), end);
+		assert_int_equal(f->a.found.torn_bytes, ENTRY_HDR + 5);
+		assert_int_equal(f->a.seq, 8);
+		arr = recent(f, PP_B, 5);
+		assert_int_equal(cJSON_GetArraySize(arr), 0);
+		cJSON_Delete(arr);
 	}
 }
 
@@ -550,19 +604,20 @@ static void test_failed_write(void **state)
 static void test_entry_fields(void **state)
 {
 	static const char *const fields[] = {
-	    "seq",	   "time",     "principal", "claimed_actor", "action",
-	    "passport_id", "platform", "purpose",   "result",	     "reason",
+		"seq",	  "time",	 "principal", "claimed_actor",
+		"action", "passport_id", "platform",  "purpose",
+		"result", "reason",
 	};
 	struct fx *f = *state;
 	struct audit_event ev = {
-	    .principal = "local",
-	    .claimed_actor = "claude-code",
-	    .action = "access",
-	    .passport_id = PP_A,
-	    .platform = "openai",
-	    .purpose = "deploy the release PURPOSE-CANARY",
-	    .result = "denied",
-	    .reason = "passport is suspended REASON-CANARY",
+		.principal = "local",
+		.claimed_actor = "claude-code",
+		.action = "access",
+		.passport_id = PP_A,
+		.platform = "openai",
+		.purpose = "deploy the release PURPOSE-CANARY",
+		.result = "denied",
+		.reason = "passport is suspended REASON-CANARY",
 	};
 	const cJSON *e, *it;
 	uint8_t *img;
@@ -645,28 +700,263 @@ static void test_big_entries(void **state)
 	assert_int_equal(f->a.seq, 1);
 	arr = recent(f, NULL, 5);
 	assert_int_equal(
-	    strlen(idw_json_str(cJSON_GetArrayItem(arr, 0), "purpose")), 60000);
+		strlen(idw_json_str(cJSON_GetArrayItem(arr, 0), "purpose")),
+		60000);
 	cJSON_Delete(arr);
 	free(big);
+}
+
+static cJSON *newest(struct fx *f, int i)
+{
+	cJSON *arr = recent(f, NULL, 100), *e;
+
+	e = cJSON_DetachItemFromArray(arr, i);
+	cJSON_Delete(arr);
+	return e;
+}
+
+/* Events before unlock wait in memory and keep the time they happened. */
+static void test_held_until_unlock(void **state)
+{
+	struct fx *f = *state;
+	struct audit_event ev = {.principal = "local",
+				 .action = "failed unlock",
+				 .result = "failed",
+				 .reason = "wrong passphrase",
+				 .time = 1700000000};
+	struct audit_event rel = {
+		.action = "access", .passport_id = PP_A, .result = "allowed"};
+	int64_t t;
+	cJSON *e;
+
+	assert_int_equal(audit_open(&f->a, f->path), 0);
+	assert_int_equal(audit_append(&f->a, &ev), IDW_ELOCKED);
+	ev.time += 60;
+	ev.reason = "second try";
+	assert_int_equal(audit_append(&f->a, &ev), IDW_ELOCKED);
+	/* A release cannot wait: what is kept is its refusal. */
+	assert_int_equal(audit_append(&f->a, &rel), IDW_ELOCKED);
+	assert_int_equal(f->a.nheld, 3);
+	assert_int_equal(file_size(f->path), HDR_LEN);
+	assert_int_equal(audit_unlock(&f->a, f->key, f->why, sizeof(f->why)),
+			 0);
+	assert_int_equal(f->a.nheld, 0);
+	assert_int_equal(f->a.seq, 3);
+	e = newest(f, 2);
+	assert_string_equal(idw_json_str(e, "reason"), "wrong passphrase");
+	assert_int_equal(idw_time_parse(idw_json_str(e, "time"), 0, &t), 0);
+	assert_int_equal(t, 1700000000);
+	cJSON_Delete(e);
+	e = newest(f, 1);
+	assert_int_equal(idw_time_parse(idw_json_str(e, "time"), 0, &t), 0);
+	assert_int_equal(t, 1700000060);
+	cJSON_Delete(e);
+	e = newest(f, 0);
+	assert_string_equal(idw_json_str(e, "result"), "denied");
+	assert_non_null(strstr(idw_json_str(e, "reason"), "nothing was"));
+	cJSON_Delete(e);
+}
+
+/*
+ * A full disk (here RLIMIT_FSIZE, SIGXFSZ ignored as the agent does): the
+ * release is refused and kept as a refusal, nothing partial stays in the
+ * file, and once there is room the held events go first, none lost.
+ */
+static void test_full_disk_heals(void **state)
+{
+	struct fx *f = *state;
+	struct audit_event rel = {.principal = "local",
+				  .action = "access",
+				  .passport_id = PP_A,
+				  .purpose = "deploy",
+				  .result = "allowed"};
+	struct audit_event cr = {.action = "creation", .result = "ok"};
+	struct rlimit old, rl;
+	uint64_t end;
+	cJSON *e;
+
+	signal(SIGXFSZ, SIG_IGN);
+	assert_int_equal(getrlimit(RLIMIT_FSIZE, &old), 0);
+	open_unlocked(f);
+	append(f, PP_A, "one");
+	append(f, PP_B, "two");
+	end = f->a.end;
+	rl = old;
+	rl.rlim_cur = (rlim_t)end + 10;
+	assert_int_equal(setrlimit(RLIMIT_FSIZE, &rl), 0);
+	assert_int_equal(audit_append(&f->a, &rel), IDW_EIO);
+	assert_true(f->a.broken);
+	assert_non_null(strstr(f->a.broken_why, "size limit"));
+	assert_int_equal(audit_append(&f->a, &cr), IDW_EIO);
+	assert_int_equal(file_size(f->path), (off_t)end);
+	assert_int_equal(f->a.seq, 2);
+	assert_int_equal(f->a.nheld, 2);
+	/* Still full: still refused, still held. */
+	assert_int_equal(audit_retry(&f->a), IDW_EIO);
+	assert_int_equal(file_size(f->path), (off_t)end);
+	assert_int_equal(setrlimit(RLIMIT_FSIZE, &old), 0);
+	/* Room again: the next append writes what waited, then itself. */
+	append(f, PP_A, "after");
+	assert_false(f->a.broken);
+	assert_int_equal(f->a.seq, 5);
+	e = newest(f, 2);
+	assert_string_equal(idw_json_str(e, "action"), "access");
+	assert_string_equal(idw_json_str(e, "result"), "denied");
+	assert_string_equal(idw_json_str(e, "purpose"), "deploy");
+	assert_non_null(strstr(idw_json_str(e, "reason"), "size limit"));
+	cJSON_Delete(e);
+	e = newest(f, 1);
+	assert_string_equal(idw_json_str(e, "action"), "creation");
+	cJSON_Delete(e);
+	assert_int_equal(reopen(f), 0);
+	assert_int_equal(f->a.seq, 5);
+	assert_int_equal(f->a.found.damaged, 0);
+}
+
+static bool critical_a(void *ctx, const char *id)
+{
+	(void)ctx;
+	return strcmp(id, PP_A) == 0;
+}
+
+/* Critical passports sync at once; the rest within the delay. */
+static void test_sync_grouped(void **state)
+{
+	struct fx *f = *state;
+	struct audit_event ev = {.action = "lock", .result = "ok"};
+	uint64_t due;
+
+	open_unlocked(f);
+	append(f, PP_B, "standard");
+	assert_true(f->a.dirty_ms != 0);
+	due = audit_sync_due(&f->a);
+	assert_int_equal(due, f->a.dirty_ms + AUDIT_SYNC_DELAY_MS);
+	audit_tick(&f->a, due - 1);
+	assert_true(f->a.dirty_ms != 0);
+	audit_tick(&f->a, due);
+	assert_int_equal(f->a.dirty_ms, 0);
+	assert_int_equal(audit_sync_due(&f->a), 0);
+	append(f, PP_B, "again");
+	assert_true(f->a.dirty_ms != 0);
+	ev.sync = true;
+	assert_int_equal(audit_append(&f->a, &ev), 0);
+	assert_int_equal(f->a.dirty_ms, 0);
+	f->a.critical = critical_a;
+	append(f, PP_A, "critical");
+	assert_int_equal(f->a.dirty_ms, 0);
+	append(f, PP_B, "standard");
+	assert_true(f->a.dirty_ms != 0);
+	/* Locking syncs. */
+	audit_lock(&f->a);
+	assert_int_equal(f->a.dirty_ms, 0);
+}
+
+/* Cut or grown under the writer: refused, and a cut does not heal. */
+static void test_changed_under_writer(void **state)
+{
+	struct fx *f = *state;
+	struct audit_event ev = {.action = "lock", .result = "ok"};
+	uint8_t junk[7] = {0};
+
+	open_unlocked(f);
+	append(f, PP_A, "a");
+	append(f, PP_A, "b");
+	write_at(f->path, junk, sizeof(junk), file_size(f->path));
+	assert_int_equal(audit_append(&f->a, &ev), IDW_EIO);
+	assert_non_null(strstr(f->a.broken_why, "did not write"));
+	/* Bytes we did not write are cut before the next entry. */
+	assert_int_equal(audit_retry(&f->a), 0);
+	assert_false(f->a.broken);
+	assert_int_equal(f->a.seq, 3);
+	assert_int_equal(file_size(f->path), (off_t)f->a.end);
+	assert_int_equal(truncate(f->path, file_size(f->path) - 10), 0);
+	assert_int_equal(audit_append(&f->a, &ev), IDW_EIO);
+	assert_true(f->a.cut);
+	assert_non_null(strstr(f->a.broken_why, "cut"));
+	assert_int_equal(audit_retry(&f->a), IDW_EIO);
+	assert_true(f->a.broken);
+}
+
+/* From a checkpoint the unlock reads only what follows it. */
+static void test_walk_from_mark(void **state)
+{
+	struct fx *f = *state;
+	struct audit_mark m;
+	uint64_t offs[16];
+
+	open_unlocked(f);
+	for (int i = 0; i < 5; i++)
+		append(f, PP_A, "before");
+	audit_head_mark(&f->a, &m);
+	m.n = 3;
+	assert_int_equal(audit_append_anchor(&f->a, 3, "checkpoint", NULL, "ok",
+					     "vouches", NULL),
+			 0);
+	for (int i = 0; i < 3; i++)
+		append(f, PP_B, "after");
+	audit_close(&f->a);
+	assert_int_equal(entry_offsets(f->path, offs, 16), 9);
+	/* Damage before the mark is not walked at unlock. */
+	flip_byte(f->path, (off_t)(offs[1] + ENTRY_HDR + 2));
+	audit_init(&f->a);
+	assert_int_equal(audit_open(&f->a, f->path), 0);
+	assert_int_equal(
+		audit_unlock_at(&f->a, f->key, &m, f->why, sizeof(f->why)), 0);
+	assert_true(f->a.found.mark_ok);
+	assert_int_equal(f->a.found.damaged, 0);
+	assert_int_equal(f->a.found.after_mark, 3);
+	assert_int_equal(f->a.found.anchor_n, 3);
+	assert_int_equal(f->a.found.anchor_seq, 6);
+	assert_int_equal(f->a.seq, 9);
+	/* Without the mark the whole file is walked. */
+	assert_int_equal(reopen(f), 0);
+	assert_int_equal(f->a.found.damaged, 2);
+	assert_int_equal(f->a.seq, 9);
+	/* Cut below the mark: not found, and the walk says where it ends. */
+	audit_close(&f->a);
+	assert_int_equal(truncate(f->path, (off_t)offs[3]), 0);
+	audit_init(&f->a);
+	assert_int_equal(audit_open(&f->a, f->path), 0);
+	assert_int_equal(
+		audit_unlock_at(&f->a, f->key, &m, f->why, sizeof(f->why)), 0);
+	assert_false(f->a.found.mark_ok);
+	assert_int_equal(f->a.found.last_seq, 3);
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test_setup_teardown(test_open_creates_header, setup,
-					    teardown),
-	    cmocka_unit_test_setup_teardown(test_locked, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_append_and_recent, setup,
-					    teardown),
-	    cmocka_unit_test_setup_teardown(test_wrong_key, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_chain_breaks, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_damaged_length_not_cut, setup,
-					    teardown),
-	    cmocka_unit_test_setup_teardown(test_torn_tail, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_unlinked_log, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_failed_write, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_entry_fields, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_big_entries, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_open_creates_header, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_locked, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_append_and_recent, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_wrong_key, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_chain_breaks, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_damaged_length_not_cut,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_torn_tail, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_unlinked_log, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_failed_write, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_entry_fields, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_big_entries, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_held_until_unlock, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_full_disk_heals, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_sync_grouped, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_changed_under_writer,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_walk_from_mark, setup,
+						teardown),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, NULL);

@@ -35,30 +35,32 @@ static const struct {
 	const char *verb;
 	const char *reply;
 } canned[] = {
-    {"list", "{\"ok\":true,\"passports\":[{\"id\":\"pp_0123456789abcdef\","
-	     "\"name\":\"OpenAI Production\",\"credential_type\":\"api-key\","
-	     "\"status\":\"active\",\"platforms\":[\"openai\"],"
-	     "\"valid_until\":null,\"notes\":\"not listed\"},"
-	     "{\"id\":\"pp_fedcba9876543210\",\"name\":\"Old\","
-	     "\"credential_type\":\"password\",\"status\":\"revoked\","
-	     "\"platforms\":[]}],\"next_cursor\":\"c2\"}"},
-    {"show", "{\"ok\":true,\"passport\":{\"id\":\"pp_0123456789abcdef\","
-	     "\"name\":\"OpenAI Production\",\"credential_type\":\"api-key\","
-	     "\"status\":\"active\"}}"},
-    {"get", "{\"ok\":true,\"passport\":{\"id\":\"pp_0123456789abcdef\","
-	    "\"name\":\"OpenAI \\\"Prod\\\"\"}}"},
-    {"check_policy", "{\"ok\":true,\"allowed\":false,\"effect\":\"deny\","
-		     "\"violations\":[{\"rule\":\"require-human-owner\","
-		     "\"effect\":\"deny\",\"message\":\"no owner\"}]}"},
-    {"request_access", "{\"ok\":true,\"approved\":false,\"status\":"
-		       "\"pending\",\"grant_id\":\"gr_00aa\",\"reason\":"
-		       "\"privilege visa\",\"expires_at\":"
-		       "\"2026-11-23T19:00:00Z\"}"},
-    {"suspend", "{\"ok\":true,\"passport\":{\"id\":\"pp_0123456789abcdef\","
-		"\"status\":\"suspended\"}}"},
-    {"audit", "{\"ok\":true,\"entries\":[{\"seq\":7,\"action\":\"access\","
-	      "\"passport_id\":\"pp_0123456789abcdef\",\"purpose\":\"t\","
-	      "\"result\":\"allowed\"}]}"},
+	{"list",
+	 "{\"ok\":true,\"passports\":[{\"id\":\"pp_0123456789abcdef\","
+	 "\"name\":\"OpenAI Production\",\"credential_type\":\"api-key\","
+	 "\"status\":\"active\",\"platforms\":[\"openai\"],"
+	 "\"valid_until\":null,\"notes\":\"not listed\"},"
+	 "{\"id\":\"pp_fedcba9876543210\",\"name\":\"Old\","
+	 "\"credential_type\":\"password\",\"status\":\"revoked\","
+	 "\"platforms\":[]}],\"next_cursor\":\"c2\"}"},
+	{"show",
+	 "{\"ok\":true,\"passport\":{\"id\":\"pp_0123456789abcdef\","
+	 "\"name\":\"OpenAI Production\",\"credential_type\":\"api-key\","
+	 "\"status\":\"active\"}}"},
+	{"get", "{\"ok\":true,\"passport\":{\"id\":\"pp_0123456789abcdef\","
+		"\"name\":\"OpenAI \\\"Prod\\\"\"}}"},
+	{"check_policy", "{\"ok\":true,\"allowed\":false,\"effect\":\"deny\","
+			 "\"violations\":[{\"rule\":\"require-human-owner\","
+			 "\"effect\":\"deny\",\"message\":\"no owner\"}]}"},
+	{"request_access", "{\"ok\":true,\"approved\":false,\"status\":"
+			   "\"pending\",\"grant_id\":\"gr_00aa\",\"reason\":"
+			   "\"privilege visa\",\"expires_at\":"
+			   "\"2026-11-23T19:00:00Z\"}"},
+	{"suspend", "{\"ok\":true,\"passport\":{\"id\":\"pp_0123456789abcdef\","
+		    "\"status\":\"suspended\"}}"},
+	{"audit", "{\"ok\":true,\"entries\":[{\"seq\":7,\"action\":\"access\","
+		  "\"passport_id\":\"pp_0123456789abcdef\",\"purpose\":\"t\","
+		  "\"result\":\"allowed\"}]}"},
 };
 
 static int tb_call(void *ctx, const cJSON *req, struct idwc_reply *rep)
@@ -104,7 +106,8 @@ static void tb_set_actor(void *ctx, const char *actor)
 	snprintf(tb.actor, sizeof(tb.actor), "%s", actor);
 }
 
-static const struct mcp_backend tb_backend = {tb_call, tb_why, tb_set_actor};
+static const struct mcp_backend tb_backend = {
+	.call = tb_call, .why = tb_why, .set_actor = tb_set_actor};
 
 static size_t arena_in_use(void)
 {
@@ -116,7 +119,22 @@ static size_t arena_in_use(void)
 
 static size_t arena_before;
 
+static void init_with(struct mcp_server *s, const char *version);
+
 static int setup(void **state)
+{
+	static struct mcp_server s;
+
+	arena_before = arena_in_use();
+	memset(&tb, 0, sizeof(tb));
+	mcp_server_init(&s, &tb_backend, NULL);
+	init_with(&s, "2025-11-25");
+	*state = &s;
+	return 0;
+}
+
+/* A server that has not seen initialize. */
+static int setup_fresh(void **state)
 {
 	static struct mcp_server s;
 
@@ -129,7 +147,7 @@ static int setup(void **state)
 
 static int teardown(void **state)
 {
-	(void)state;
+	mcp_server_free(*state);
 	cJSON_Delete(tb.last);
 	tb.last = NULL;
 	/* Every cJSON object lives in the arena: none may be left over. */
@@ -243,18 +261,18 @@ static void test_initialize_negotiates(void **state)
 				    i < 4 ? v : "2025-11-25");
 		caps = cJSON_GetObjectItemCaseSensitive(r, "capabilities");
 		assert_true(cJSON_IsObject(
-		    cJSON_GetObjectItemCaseSensitive(caps, "tools")));
+			cJSON_GetObjectItemCaseSensitive(caps, "tools")));
 		assert_true(cJSON_IsObject(
-		    cJSON_GetObjectItemCaseSensitive(caps, "resources")));
+			cJSON_GetObjectItemCaseSensitive(caps, "resources")));
 		si = cJSON_GetObjectItemCaseSensitive(r, "serverInfo");
 		assert_string_equal(idw_json_str(si, "name"), "idw-mcp");
 		assert_non_null(idw_json_str(si, "version"));
 		assert_non_null(
-		    strstr(idw_json_str(r, "instructions"), "purpose"));
+			strstr(idw_json_str(r, "instructions"), "purpose"));
+		assert_non_null(strstr(idw_json_str(r, "instructions"),
+				       "check_policy"));
 		assert_non_null(
-		    strstr(idw_json_str(r, "instructions"), "check_policy"));
-		assert_non_null(
-		    strstr(idw_json_str(r, "instructions"), "person"));
+			strstr(idw_json_str(r, "instructions"), "person"));
 		cJSON_Delete(j);
 	}
 	assert_string_equal(tb.actor, "tester 9");
@@ -285,19 +303,20 @@ static void test_notifications_silent(void **state)
 {
 	struct mcp_server *s = *state;
 	static const char *const lines[] = {
-	    "{\"jsonrpc\":\"2.0\",\"method\":\"notifications/initialized\"}",
-	    "{\"jsonrpc\":\"2.0\",\"method\":\"notifications/cancelled\","
-	    "\"params\":{\"requestId\":3}}",
-	    "{\"jsonrpc\":\"2.0\",\"method\":\"no/such/thing\"}",
-	    "{\"jsonrpc\":\"2.0\",\"method\":\"tools/call\",\"params\":{"
-	    "\"name\":\"get_credential\",\"arguments\":{\"passport_id\":"
-	    "\"pp_0123456789abcdef\",\"purpose\":\"x\"}}}",
-	    "{\"jsonrpc\":\"2.0\",\"method\":\"ping\",\"params\":[1]}",
-	    "{\"jsonrpc\":\"2.0\",\"id\":5,\"result\":{}}",
-	    "{\"jsonrpc\":\"2.0\",\"id\":6,\"error\":{\"code\":1,"
-	    "\"message\":\"x\"}}",
-	    "",
-	    "   \r",
+		"{\"jsonrpc\":\"2.0\",\"method\":\"notifications/"
+		"initialized\"}",
+		"{\"jsonrpc\":\"2.0\",\"method\":\"notifications/cancelled\","
+		"\"params\":{\"requestId\":3}}",
+		"{\"jsonrpc\":\"2.0\",\"method\":\"no/such/thing\"}",
+		"{\"jsonrpc\":\"2.0\",\"method\":\"tools/call\",\"params\":{"
+		"\"name\":\"get_credential\",\"arguments\":{\"passport_id\":"
+		"\"pp_0123456789abcdef\",\"purpose\":\"x\"}}}",
+		"{\"jsonrpc\":\"2.0\",\"method\":\"ping\",\"params\":[1]}",
+		"{\"jsonrpc\":\"2.0\",\"id\":5,\"result\":{}}",
+		"{\"jsonrpc\":\"2.0\",\"id\":6,\"error\":{\"code\":1,"
+		"\"message\":\"x\"}}",
+		"",
+		"   \r",
 	};
 	char *out;
 
@@ -332,7 +351,7 @@ static void test_tools_list(void **state)
 	cJSON *j = run_json(*state, "{\"jsonrpc\":\"2.0\",\"id\":2,"
 				    "\"method\":\"tools/list\"}");
 	const cJSON *tools =
-	    cJSON_GetObjectItemCaseSensitive(result_of(j), "tools");
+		cJSON_GetObjectItemCaseSensitive(result_of(j), "tools");
 	const cJSON *t, *req, *ann;
 	bool purpose = false;
 
@@ -342,15 +361,15 @@ static void test_tools_list(void **state)
 		assert_non_null(idw_json_str(t, "title"));
 		assert_non_null(idw_json_str(t, "description"));
 		assert_string_equal(
-		    idw_json_str(
-			cJSON_GetObjectItemCaseSensitive(t, "inputSchema"),
-			"type"),
-		    "object");
+			idw_json_str(cJSON_GetObjectItemCaseSensitive(
+					     t, "inputSchema"),
+				     "type"),
+			"object");
 		assert_string_equal(
-		    idw_json_str(
-			cJSON_GetObjectItemCaseSensitive(t, "outputSchema"),
-			"type"),
-		    "object");
+			idw_json_str(cJSON_GetObjectItemCaseSensitive(
+					     t, "outputSchema"),
+				     "type"),
+			"object");
 		ann = cJSON_GetObjectItemCaseSensitive(t, "annotations");
 		assert_true(cJSON_IsObject(ann));
 		assert_int_equal(idw_json_bool(ann, "readOnlyHint", false),
@@ -360,7 +379,7 @@ static void test_tools_list(void **state)
 	}
 	t = tool_named(tools, "get_credential");
 	req = cJSON_GetObjectItemCaseSensitive(
-	    cJSON_GetObjectItemCaseSensitive(t, "inputSchema"), "required");
+		cJSON_GetObjectItemCaseSensitive(t, "inputSchema"), "required");
 	cJSON_ArrayForEach(t, req)
 	{
 		if (strcmp(t->valuestring, "purpose") == 0)
@@ -415,8 +434,8 @@ static void test_protocol_errors(void **state)
 		     "\"params\":[]}",
 		     MCP_INVALID_PARAMS, false);
 	expect_error(
-	    s, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"prompts/list\"}",
-	    MCP_METHOD_NOT_FOUND, false);
+		s, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"prompts/list\"}",
+		MCP_METHOD_NOT_FOUND, false);
 	expect_error(s,
 		     "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":"
 		     "\"resources/subscribe\",\"params\":{\"uri\":\"x\"}}",
@@ -469,31 +488,31 @@ static void test_protocol_errors(void **state)
 static void test_argument_errors_by_revision(void **state)
 {
 	static const char *const calls[] = {
-	    /* missing purpose */
-	    "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/call\","
-	    "\"params\":{\"name\":\"get_credential\",\"arguments\":{"
-	    "\"passport_id\":\"pp_0123456789abcdef\"}}}",
-	    /* wrong type */
-	    "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/call\","
-	    "\"params\":{\"name\":\"get_credential\",\"arguments\":{"
-	    "\"passport_id\":5,\"purpose\":\"x\"}}}",
-	    /* empty purpose */
-	    "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/call\","
-	    "\"params\":{\"name\":\"get_credential\",\"arguments\":{"
-	    "\"passport_id\":\"pp_0123456789abcdef\",\"purpose\":\"\"}}}",
-	    /* not in the enum */
-	    "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/call\","
-	    "\"params\":{\"name\":\"list_passports\",\"arguments\":{"
-	    "\"status\":\"deleted\"}}}",
-	    /* an item of the wrong type */
-	    "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/call\","
-	    "\"params\":{\"name\":\"request_access\",\"arguments\":{"
-	    "\"passport_id\":\"pp_0123456789abcdef\",\"purpose\":\"x\","
-	    "\"scope\":[\"a\",3]}}}",
-	    /* missing reason */
-	    "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/call\","
-	    "\"params\":{\"name\":\"revoke_passport\",\"arguments\":{"
-	    "\"passport_id\":\"pp_0123456789abcdef\"}}}",
+		/* missing purpose */
+		"{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/call\","
+		"\"params\":{\"name\":\"get_credential\",\"arguments\":{"
+		"\"passport_id\":\"pp_0123456789abcdef\"}}}",
+		/* wrong type */
+		"{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/call\","
+		"\"params\":{\"name\":\"get_credential\",\"arguments\":{"
+		"\"passport_id\":5,\"purpose\":\"x\"}}}",
+		/* empty purpose */
+		"{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/call\","
+		"\"params\":{\"name\":\"get_credential\",\"arguments\":{"
+		"\"passport_id\":\"pp_0123456789abcdef\",\"purpose\":\"\"}}}",
+		/* not in the enum */
+		"{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/call\","
+		"\"params\":{\"name\":\"list_passports\",\"arguments\":{"
+		"\"status\":\"deleted\"}}}",
+		/* an item of the wrong type */
+		"{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/call\","
+		"\"params\":{\"name\":\"request_access\",\"arguments\":{"
+		"\"passport_id\":\"pp_0123456789abcdef\",\"purpose\":\"x\","
+		"\"scope\":[\"a\",3]}}}",
+		/* missing reason */
+		"{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/call\","
+		"\"params\":{\"name\":\"revoke_passport\",\"arguments\":{"
+		"\"passport_id\":\"pp_0123456789abcdef\"}}}",
 	};
 	struct mcp_server *s = *state;
 	cJSON *j;
@@ -505,7 +524,7 @@ static void test_argument_errors_by_revision(void **state)
 		j = run_json(s, calls[i]);
 		assert_true(idw_json_bool(result_of(j), "isError", false));
 		assert_null(cJSON_GetObjectItemCaseSensitive(
-		    result_of(j), "structuredContent"));
+			result_of(j), "structuredContent"));
 		cJSON_Delete(j);
 	}
 	assert_int_equal(tb.calls, 0);
@@ -583,12 +602,13 @@ static size_t part_len(const char *p)
 	return p[0] == '\x01' ? (size_t)strtoul(p + 1, NULL, 10) : strlen(p);
 }
 
-static ssize_t script_read(void *ctx, void *p, size_t n)
+static ssize_t script_read(void *ctx, void *p, size_t n, int timeout_ms)
 {
 	struct script *sc = ctx;
 	const char *cur;
 	size_t left;
 
+	(void)timeout_ms;
 	while (sc->part < sc->nparts &&
 	       sc->off == part_len(sc->parts[sc->part])) {
 		sc->part++;
@@ -616,19 +636,19 @@ static void test_reader_long_lines(void **state)
 	const char *head = "{\"jsonrpc\":\"2.0\",\"id\":\"exact\",\"method\":"
 			   "\"ping\",\"params\":{\"pad\":\"";
 	const char *parts[] = {
-	    "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"ping\"}\n",
-	    "\x01"
-	    "2097152", /* 2 MiB line */
-	    "\n{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"ping\"}\r\n",
-	    "{\"jsonrpc\":\"2.0\",\"id\":3,",
-	    "\"method\":\"ping\"}\n",
-	    exact,
-	    "\n",
-	    "\x01"
-	    "1048577", /* one byte over */
-	    "\n",
-	    "\x01"
-	    "1500000", /* over the limit and no newline at EOF */
+		"{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"ping\"}\n",
+		"\x01"
+		"2097152", /* 2 MiB line */
+		"\n{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"ping\"}\r\n",
+		"{\"jsonrpc\":\"2.0\",\"id\":3,",
+		"\"method\":\"ping\"}\n",
+		exact,
+		"\n",
+		"\x01"
+		"1048577", /* one byte over */
+		"\n",
+		"\x01"
+		"1500000", /* over the limit and no newline at EOF */
 	};
 	struct script sc = {parts, sizeof(parts) / sizeof(parts[0]), 0, 0,
 			    7000};
@@ -650,12 +670,13 @@ static void test_reader_long_lines(void **state)
 	assert_non_null(rd);
 	mcp_reader_init(rd, script_read, &sc);
 	idw_buf_init(&out, MCP_OUT_MAX, IDW_BUF_SECURE);
-	while ((r = mcp_reader_next(rd, &line, &len)) != MCP_READ_EOF) {
+	while ((r = mcp_reader_next(rd, -1, &line, &len)) != MCP_READ_EOF) {
 		assert_true(r == MCP_READ_LINE || r == MCP_READ_TOO_LONG);
 		assert_true(nk < 16);
 		kinds[nk++] = r;
 		/* Never more than one line's worth held. */
 		assert_true(rd->line.cap <= MCP_LINE_MAX);
+		assert_true(rd->in.cap <= MCP_INPUT_MAX);
 		if (r == MCP_READ_TOO_LONG)
 			assert_int_equal(mcp_reply_too_long(&out), 0);
 		else
@@ -672,20 +693,20 @@ static void test_reader_long_lines(void **state)
 	assert_int_equal(kinds[6], MCP_READ_TOO_LONG);
 	assert_int_equal(idw_buf_put_u8(&out, '\0'), 0);
 	assert_string_equal(
-	    (const char *)out.d,
-	    "{\"jsonrpc\":\"2.0\",\"id\":1,\"result\":{}}\n"
-	    "{\"jsonrpc\":\"2.0\",\"id\":null,\"error\":{\"code\":-32600,"
-	    "\"message\":\"Invalid Request: message longer than 1 MiB "
-	    "discarded\"}}\n"
-	    "{\"jsonrpc\":\"2.0\",\"id\":2,\"result\":{}}\n"
-	    "{\"jsonrpc\":\"2.0\",\"id\":3,\"result\":{}}\n"
-	    "{\"jsonrpc\":\"2.0\",\"id\":\"exact\",\"result\":{}}\n"
-	    "{\"jsonrpc\":\"2.0\",\"id\":null,\"error\":{\"code\":-32600,"
-	    "\"message\":\"Invalid Request: message longer than 1 MiB "
-	    "discarded\"}}\n"
-	    "{\"jsonrpc\":\"2.0\",\"id\":null,\"error\":{\"code\":-32600,"
-	    "\"message\":\"Invalid Request: message longer than 1 MiB "
-	    "discarded\"}}\n");
+		(const char *)out.d,
+		"{\"jsonrpc\":\"2.0\",\"id\":1,\"result\":{}}\n"
+		"{\"jsonrpc\":\"2.0\",\"id\":null,\"error\":{\"code\":-32600,"
+		"\"message\":\"Invalid Request: message longer than 1 MiB "
+		"discarded\"}}\n"
+		"{\"jsonrpc\":\"2.0\",\"id\":2,\"result\":{}}\n"
+		"{\"jsonrpc\":\"2.0\",\"id\":3,\"result\":{}}\n"
+		"{\"jsonrpc\":\"2.0\",\"id\":\"exact\",\"result\":{}}\n"
+		"{\"jsonrpc\":\"2.0\",\"id\":null,\"error\":{\"code\":-32600,"
+		"\"message\":\"Invalid Request: message longer than 1 MiB "
+		"discarded\"}}\n"
+		"{\"jsonrpc\":\"2.0\",\"id\":null,\"error\":{\"code\":-32600,"
+		"\"message\":\"Invalid Request: message longer than 1 MiB "
+		"discarded\"}}\n");
 	idw_buf_free(&out);
 	mcp_reader_free(rd);
 	free(rd);
@@ -695,9 +716,10 @@ static void test_reader_long_lines(void **state)
 static void test_serve_to_eof(void **state)
 {
 	const char *parts[] = {
-	    "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"ping\"}\n",
-	    "{\"jsonrpc\":\"2.0\",\"method\":\"notifications/initialized\"}\n",
-	    "{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"ping\"}",
+		"{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"ping\"}\n",
+		"{\"jsonrpc\":\"2.0\",\"method\":\"notifications/"
+		"initialized\"}\n",
+		"{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"ping\"}",
 	};
 	struct script sc = {parts, 3, 0, 0, 5};
 	struct mcp_reader *rd = malloc(sizeof(*rd));
@@ -708,7 +730,7 @@ static void test_serve_to_eof(void **state)
 	assert_true(fd >= 0);
 	assert_non_null(rd);
 	mcp_reader_init(rd, script_read, &sc);
-	assert_int_equal(mcp_serve(*state, rd, fd), 0);
+	assert_int_equal(mcp_serve(*state, rd, -1, fd), 0);
 	n = pread(fd, buf, sizeof(buf) - 1, 0);
 	assert_true(n > 0);
 	buf[n] = '\0';
@@ -721,9 +743,9 @@ static void test_serve_to_eof(void **state)
 }
 
 static const char get_line[] =
-    "{\"jsonrpc\":\"2.0\",\"id\":11,\"method\":\"tools/call\",\"params\":{"
-    "\"name\":\"get_credential\",\"arguments\":{\"passport_id\":"
-    "\"pp_0123456789abcdef\",\"purpose\":\"call the API\"}}}";
+	"{\"jsonrpc\":\"2.0\",\"id\":11,\"method\":\"tools/call\",\"params\":{"
+	"\"name\":\"get_credential\",\"arguments\":{\"passport_id\":"
+	"\"pp_0123456789abcdef\",\"purpose\":\"call the API\"}}}";
 
 static void check_value(struct mcp_server *s, const uint8_t *v, size_t n)
 {
@@ -752,7 +774,7 @@ static void check_value(struct mcp_server *s, const uint8_t *v, size_t n)
 	assert_int_equal(strlen(idw_json_str(sc, "credential")), n);
 	assert_memory_equal(idw_json_str(sc, "credential"), v, n);
 	c0 = cJSON_GetArrayItem(
-	    cJSON_GetObjectItemCaseSensitive(res, "content"), 0);
+		cJSON_GetObjectItemCaseSensitive(res, "content"), 0);
 	assert_string_equal(idw_json_str(c0, "type"), "text");
 	text = idw_json_str(c0, "text");
 	inner = idw_json_parse(text, strlen(text));
@@ -772,14 +794,14 @@ static void check_value(struct mcp_server *s, const uint8_t *v, size_t n)
 static void test_get_credential_escaping(void **state)
 {
 	static const char *const values[] = {
-	    "sk-plain-0123456789",
-	    "quote\" backslash\\ slash/ newline\n cr\r tab\t end",
-	    "\\\"\\n already escaped \\u0041 \\\\",
-	    "unicode: \xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80 \xe2\x80\xae",
-	    "ctl \x01\x02\x1f\x7f and </script>",
-	    "{\"credential\":\"nested\"}",
-	    "@@idw-value-00000000000000000000000000000000@@",
-	    "x",
+		"sk-plain-0123456789",
+		"quote\" backslash\\ slash/ newline\n cr\r tab\t end",
+		"\\\"\\n already escaped \\u0041 \\\\",
+		"unicode: \xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80 \xe2\x80\xae",
+		"ctl \x01\x02\x1f\x7f and </script>",
+		"{\"credential\":\"nested\"}",
+		"@@idw-value-00000000000000000000000000000000@@",
+		"x",
 	};
 
 	for (size_t i = 0; i < sizeof(values) / sizeof(values[0]); i++)
@@ -828,7 +850,7 @@ static void test_get_credential_refusals(void **state)
 static const char *tool_text(const cJSON *j)
 {
 	const cJSON *c0 = cJSON_GetArrayItem(
-	    cJSON_GetObjectItemCaseSensitive(result_of(j), "content"), 0);
+		cJSON_GetObjectItemCaseSensitive(result_of(j), "content"), 0);
 
 	assert_string_equal(idw_json_str(c0, "type"), "text");
 	return idw_json_str(c0, "text");
@@ -928,7 +950,7 @@ static void test_tools_map_to_verbs(void **state)
 	assert_string_equal(idw_json_str(tb.last, "platform"), "openai");
 	sc = structured(j);
 	p = cJSON_GetArrayItem(
-	    cJSON_GetObjectItemCaseSensitive(sc, "passports"), 0);
+		cJSON_GetObjectItemCaseSensitive(sc, "passports"), 0);
 	assert_string_equal(idw_json_str(p, "id"), "pp_0123456789abcdef");
 	assert_string_equal(idw_json_str(p, "credential_type"), "api-key");
 	assert_null(cJSON_GetObjectItemCaseSensitive(p, "notes"));
@@ -948,7 +970,7 @@ static void test_tools_map_to_verbs(void **state)
 	assert_false(idw_json_bool(sc, "allowed", true));
 	assert_string_equal(idw_json_str(sc, "effect"), "deny");
 	assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(
-			     sc, "violations")),
+				 sc, "violations")),
 			 1);
 	cJSON_Delete(j);
 
@@ -957,16 +979,16 @@ static void test_tools_map_to_verbs(void **state)
 		      "\"deploy\",\"scope\":[\"repo.read\"]}");
 	assert_string_equal(idw_json_str(tb.last, "verb"), "request_access");
 	assert_string_equal(
-	    cJSON_GetArrayItem(
-		cJSON_GetObjectItemCaseSensitive(tb.last, "scope"), 0)
-		->valuestring,
-	    "repo.read");
+		cJSON_GetArrayItem(
+			cJSON_GetObjectItemCaseSensitive(tb.last, "scope"), 0)
+			->valuestring,
+		"repo.read");
 	sc = structured(j);
 	assert_false(idw_json_bool(sc, "approved", true));
 	assert_string_equal(idw_json_str(sc, "status"), "pending");
 	assert_string_equal(idw_json_str(sc, "grant_id"), "gr_00aa");
 	assert_non_null(
-	    strstr(idw_json_str(sc, "message"), "idw approve gr_00aa"));
+		strstr(idw_json_str(sc, "message"), "idw approve gr_00aa"));
 	cJSON_Delete(j);
 
 	j = call_tool(s, "revoke_passport",
@@ -988,14 +1010,14 @@ static void test_tools_map_to_verbs(void **state)
 static void test_results_match_output_schemas(void **state)
 {
 	static const char *const calls[][2] = {
-	    {"list_passports", "{}"},
-	    {"get_credential", "{\"passport_id\":\"pp_0123456789abcdef\","
-			       "\"purpose\":\"p\"}"},
-	    {"request_access", "{\"passport_id\":\"pp_0123456789abcdef\","
-			       "\"purpose\":\"p\"}"},
-	    {"check_policy", "{\"passport_id\":\"pp_0123456789abcdef\"}"},
-	    {"revoke_passport", "{\"passport_id\":\"pp_0123456789abcdef\","
-				"\"reason\":\"r\"}"},
+		{"list_passports", "{}"},
+		{"get_credential", "{\"passport_id\":\"pp_0123456789abcdef\","
+				   "\"purpose\":\"p\"}"},
+		{"request_access", "{\"passport_id\":\"pp_0123456789abcdef\","
+				   "\"purpose\":\"p\"}"},
+		{"check_policy", "{\"passport_id\":\"pp_0123456789abcdef\"}"},
+		{"revoke_passport", "{\"passport_id\":\"pp_0123456789abcdef\","
+				    "\"reason\":\"r\"}"},
 	};
 	struct mcp_server *s = *state;
 	cJSON *list, *j;
@@ -1012,10 +1034,10 @@ static void test_results_match_output_schemas(void **state)
 
 		j = call_tool(s, calls[i][0], calls[i][1]);
 		assert_int_equal(
-		    mcp_schema_check(
-			cJSON_GetObjectItemCaseSensitive(t, "outputSchema"),
-			structured(j), why, sizeof(why)),
-		    0);
+			mcp_schema_check(cJSON_GetObjectItemCaseSensitive(
+						 t, "outputSchema"),
+					 structured(j), why, sizeof(why)),
+			0);
 		cJSON_Delete(j);
 	}
 	cJSON_Delete(list);
@@ -1034,11 +1056,11 @@ static void test_resources(void **state)
 	r = cJSON_GetObjectItemCaseSensitive(result_of(j), "resourceTemplates");
 	assert_int_equal(cJSON_GetArraySize(r), 2);
 	assert_string_equal(
-	    idw_json_str(cJSON_GetArrayItem(r, 0), "uriTemplate"),
-	    "passport://{id}");
+		idw_json_str(cJSON_GetArrayItem(r, 0), "uriTemplate"),
+		"passport://{id}");
 	assert_string_equal(
-	    idw_json_str(cJSON_GetArrayItem(r, 1), "uriTemplate"),
-	    "audit://{passport_id}");
+		idw_json_str(cJSON_GetArrayItem(r, 1), "uriTemplate"),
+		"audit://{passport_id}");
 	cJSON_Delete(j);
 
 	j = run_json(s, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":"
@@ -1059,7 +1081,7 @@ static void test_resources(void **state)
 	assert_string_equal(idw_json_str(tb.last, "verb"), "show");
 	assert_string_equal(idw_json_str(tb.last, "id"), "pp_0123456789abcdef");
 	c0 = cJSON_GetArrayItem(
-	    cJSON_GetObjectItemCaseSensitive(result_of(j), "contents"), 0);
+		cJSON_GetObjectItemCaseSensitive(result_of(j), "contents"), 0);
 	assert_string_equal(idw_json_str(c0, "uri"),
 			    "passport://pp_0123456789abcdef");
 	assert_string_equal(idw_json_str(c0, "mimeType"), "application/json");
@@ -1075,11 +1097,11 @@ static void test_resources(void **state)
 	assert_string_equal(idw_json_str(tb.last, "verb"), "audit");
 	assert_string_equal(idw_json_str(tb.last, "id"), "pp_0123456789abcdef");
 	c0 = cJSON_GetArrayItem(
-	    cJSON_GetObjectItemCaseSensitive(result_of(j), "contents"), 0);
+		cJSON_GetObjectItemCaseSensitive(result_of(j), "contents"), 0);
 	text = idw_json_str(c0, "text");
 	doc = idw_json_parse(text, strlen(text));
-	assert_int_equal(cJSON_GetArraySize(
-			     cJSON_GetObjectItemCaseSensitive(doc, "entries")),
+	assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(
+				 doc, "entries")),
 			 1);
 	assert_string_equal(idw_json_str(doc, "passport_id"),
 			    "pp_0123456789abcdef");
@@ -1090,32 +1112,37 @@ static void test_resources(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test_setup_teardown(test_initialize_negotiates, setup,
-					    teardown),
-	    cmocka_unit_test_setup_teardown(test_ping, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_notifications_silent, setup,
-					    teardown),
-	    cmocka_unit_test_setup_teardown(test_tools_list, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_protocol_errors, setup,
-					    teardown),
-	    cmocka_unit_test_setup_teardown(test_argument_errors_by_revision,
-					    setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_ids_echoed, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_invalid_utf8, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_reader_long_lines, setup,
-					    teardown),
-	    cmocka_unit_test_setup_teardown(test_serve_to_eof, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_get_credential_escaping, setup,
-					    teardown),
-	    cmocka_unit_test_setup_teardown(test_get_credential_refusals, setup,
-					    teardown),
-	    cmocka_unit_test_setup_teardown(test_agent_failures, setup,
-					    teardown),
-	    cmocka_unit_test_setup_teardown(test_tools_map_to_verbs, setup,
-					    teardown),
-	    cmocka_unit_test_setup_teardown(test_results_match_output_schemas,
-					    setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_resources, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_initialize_negotiates,
+						setup_fresh, teardown),
+		cmocka_unit_test_setup_teardown(test_ping, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_notifications_silent,
+						setup_fresh, teardown),
+		cmocka_unit_test_setup_teardown(test_tools_list, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_protocol_errors, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(
+			test_argument_errors_by_revision, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ids_echoed, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_invalid_utf8, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_reader_long_lines, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_serve_to_eof, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_get_credential_escaping,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_get_credential_refusals,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_agent_failures, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_tools_map_to_verbs, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(
+			test_results_match_output_schemas, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_resources, setup,
+						teardown),
 	};
 
 	/* As in idw-mcp: cJSON lives in the locked arena. */

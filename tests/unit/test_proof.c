@@ -48,7 +48,15 @@ static const char *const closed_list[] = {
 	"lock",	     "logout",	"token_revoke", "grants_revoke",
 	"backup",    "init",	"unlock",	"stop",
 	"challenge", "get",	"check_policy", "request_access",
-	"token_list", "login_confirm",
+	"token_list", "login_confirm", "grants", "policy_list",
+	"config_get", "elicitation_answer", "audit_verify",
+};
+
+/* Verbs of DESIGN's proof list that the agent serves. */
+static const char *const proven_verbs[] = {
+	"resume",	 "edit",	   "delegate",	    "policy_add",
+	"policy_enable", "policy_disable", "policy_remove", "approve",
+	"config_set",	 "token_create",   "login",
 };
 
 struct fx {
@@ -351,6 +359,14 @@ static void test_table_needs_proof_or_exempt(void **state)
 	assert_true(dispatch_find("resume")->flags & VERB_NEEDS_PROOF);
 	assert_null(dispatch_proof_exemption("resume"));
 	assert_null(dispatch_proof_exemption("approve"));
+	/* Every verb that widens access or changes rules or settings. */
+	for (size_t i = 0; i < sizeof(proven_verbs) / sizeof(proven_verbs[0]);
+	     i++) {
+		const struct verb_row *r = dispatch_find(proven_verbs[i]);
+
+		if (r == NULL || !(r->flags & VERB_NEEDS_PROOF))
+			fail_msg("'%s' must take proof", proven_verbs[i]);
+	}
 	assert_non_null(dispatch_find("challenge"));
 	assert_false(dispatch_find("challenge")->flags & VERB_NEEDS_PROOF);
 	assert_null(dispatch_find("no_such_verb"));
