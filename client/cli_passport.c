@@ -431,29 +431,6 @@ out:
 	return rc;
 }
 
-/* Connect and send with person proof (the verbs that widen access). */
-static int proven(cJSON *req, const struct cli_args *a, struct idwc_reply *rep)
-{
-	struct idwc *c = NULL;
-	int rc;
-
-	memset(rep, 0, sizeof(*rep));
-	if (req == NULL) {
-		cli_warn(idw_strerror(IDW_ENOMEM));
-		return CLI_EXIT_ERR;
-	}
-	if ((rc = cli_connect(CLI_CONN_AUTOSTART, NULL, &c)) != 0) {
-		cJSON_Delete(req);
-		return idw_err_exit(rc);
-	}
-	rc = cli_call_proven(
-		c, req, NULL,
-		cli_arg_set(a, "passphrase-stdin") ? CLI_PROOF_STDIN : 0, rep);
-	idwc_close(c);
-	cJSON_Delete(req);
-	return rc;
-}
-
 /* revoke, suspend, resume: one id, maybe a reason, a new status. */
 static int change_status(const char *verb, const struct cli_args *a,
 			 bool need_reason, bool proof)
@@ -472,7 +449,7 @@ static int change_status(const char *verb, const struct cli_args *a,
 		cJSON_Delete(req);
 		req = NULL;
 	}
-	rc = proof ? proven(req, a, &rep)
+	rc = proof ? cli_simple_proven(req, a, &rep)
 		   : cli_simple(CLI_CONN_AUTOSTART, req, NULL, &rep);
 	if (rc != 0)
 		goto out;

@@ -22,29 +22,6 @@ static int usage(const char *msg)
 	return CLI_EXIT_USAGE;
 }
 
-/* Connect and send req with person proof; req is consumed. */
-static int proven(cJSON *req, const struct cli_args *a, struct idwc_reply *rep)
-{
-	struct idwc *c = NULL;
-	int rc;
-
-	memset(rep, 0, sizeof(*rep));
-	if (req == NULL) {
-		cli_warn(idw_strerror(IDW_ENOMEM));
-		return CLI_EXIT_ERR;
-	}
-	if ((rc = cli_connect(CLI_CONN_AUTOSTART, NULL, &c)) != 0) {
-		cJSON_Delete(req);
-		return idw_err_exit(rc);
-	}
-	rc = cli_call_proven(
-		c, req, NULL,
-		cli_arg_set(a, "passphrase-stdin") ? CLI_PROOF_STDIN : 0, rep);
-	idwc_close(c);
-	cJSON_Delete(req);
-	return rc;
-}
-
 /* A short text of a rule's condition: "visa_types=privilege ...". */
 static void condition_text(const cJSON *cond, char *out, size_t len)
 {
@@ -159,7 +136,7 @@ int cli_policy_add(const struct cli_args *a)
 		cJSON_Delete(req);
 		req = NULL;
 	}
-	if ((rc = proven(req, a, &rep)) == 0) {
+	if ((rc = cli_simple_proven(req, a, &rep)) == 0) {
 		char *id = cli_display(idw_json_str(
 			cJSON_GetObjectItemCaseSensitive(rep.json, "rule"),
 			"id"));
@@ -183,7 +160,7 @@ static int rule_change(const struct cli_args *a, const char *verb,
 		cJSON_Delete(req);
 		req = NULL;
 	}
-	if ((rc = proven(req, a, &rep)) == 0) {
+	if ((rc = cli_simple_proven(req, a, &rep)) == 0) {
 		char *id = cli_display(cli_arg_pos(a, 0));
 
 		printf("%s: %s\n", id ? id : "?", done);
@@ -221,7 +198,7 @@ int cli_config_set(const struct cli_args *a)
 		cJSON_Delete(req);
 		req = NULL;
 	}
-	if ((rc = proven(req, a, &rep)) == 0) {
+	if ((rc = cli_simple_proven(req, a, &rep)) == 0) {
 		char *k = cli_display(idw_json_str(rep.json, "key"));
 		char *v = cli_display(idw_json_str(rep.json, "value"));
 

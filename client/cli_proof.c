@@ -289,3 +289,27 @@ out:
 	idw_buf_free(&pass);
 	return rc;
 }
+
+int cli_simple_proven(cJSON *req, const struct cli_args *a,
+		      struct idwc_reply *rep)
+{
+	struct idwc *c = NULL;
+	int rc;
+
+	memset(rep, 0, sizeof(*rep));
+	if (req == NULL) {
+		cli_warn(idw_strerror(IDW_ENOMEM));
+		return CLI_EXIT_ERR;
+	}
+	if ((rc = cli_connect(CLI_CONN_AUTOSTART, NULL, &c)) != 0) {
+		cJSON_Delete(req);
+		return idw_err_exit(rc);
+	}
+	rc = cli_call_proven(c, req, NULL,
+			     cli_arg_set(a, "passphrase-stdin") ? CLI_PROOF_STDIN
+								: 0,
+			     rep);
+	idwc_close(c);
+	cJSON_Delete(req);
+	return rc;
+}

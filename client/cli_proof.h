@@ -36,6 +36,15 @@ int cli_call_proven(struct idwc *c, cJSON *req, const struct idw_buf *secret,
 		    unsigned flags, struct idwc_reply *rep);
 
 /*
+ * The usual shape of a proof-taking verb: connect (starting the agent if
+ * need be), send req with proof (from stdin when the verb's
+ * --passphrase-stdin is set), close.  req is consumed.  Exit status as
+ * cli_call_proven.
+ */
+int cli_simple_proven(cJSON *req, const struct cli_args *a,
+		      struct idwc_reply *rep);
+
+/*
  * The proof key of a new vault from its passphrase at the cost of kdf
  * (interactive, moderate, sensitive): {"pk","salt","opslimit",
  * "memlimit"} for the init request.  NULL when out of memory.
