@@ -487,6 +487,11 @@ def test_full_tmpfs_refuses_then_heals():
         if r.returncode == 77:
             print("  (skipped: no mount namespace here)")
             return
+        if b"cannot change root filesystem propagation" in r.stderr:
+            # a chroot whose / is no mount point: no private namespace
+            print("  (skipped: / is not a mount point here, so no private "
+                  "mount namespace; the RLIMIT_FSIZE case ran)")
+            return
         assert r.returncode == 0, (r.stdout.decode(), r.stderr.decode())
     finally:
         shutil.rmtree(root, ignore_errors=True)
