@@ -16,7 +16,12 @@
 #define ARENA_MIN_SHIFT 5  /* 32-byte blocks, header included */
 #define ARENA_MAX_SHIFT 16 /* 64 KiB; larger blocks get their own region */
 #define ARENA_NCLASS (ARENA_MAX_SHIFT - ARENA_MIN_SHIFT + 1)
-#define ARENA_REGION (1u << 20)
+/*
+ * Pool regions start small, so a process holding little (idw-mcp) locks
+ * little, and double up to 1 MiB as a vault grows.
+ */
+#define ARENA_POOL_FIRST (64u << 10)
+#define ARENA_POOL_MAX (1u << 20)
 #define ARENA_MAGIC 0x1d3a7e11u
 #define ARENA_BIG 0xffffu
 
@@ -35,6 +40,7 @@ struct region {
 	uint8_t *base; /* first usable byte (after the guard page) */
 	size_t size;
 	size_t used; /* bump offset */
+	bool pool;   /* carved into blocks; else one large block */
 	struct region *next;
 };
 
@@ -45,6 +51,7 @@ static struct {
 	struct region *regions;
 	struct free_node *free[ARENA_NCLASS];
 	struct idw_arena_stats st;
+	size_t next_pool; /* size of the next pool region */
 	char lock_err[256];
 } A;
 
@@ -106,9 +113,12 @@ int idw_arena_init(int flags)
 	A.page = (size_t)sysconf(_SC_PAGESIZE);
 	A.flags = flags;
 	A.st.locked = true;
-	A.regions = region_map(ARENA_REGION);
+	A.next_pool = ARENA_POOL_FIRST;
+	A.regions = region_map(A.next_pool);
 	if (A.regions == NULL)
 		return IDW_ENOMEM;
+	A.regions->pool = true;
+	A.next_pool *= 2;
 	A.init = 1;
 	return 0;
 }
@@ -138,15 +148,19 @@ static void *bump(size_t bsize)
 	struct region *r;
 
 	for (r = A.regions; r != NULL; r = r->next)
-		if (r->size != 0 && r->size - r->used >= bsize &&
-		    r->size == ARENA_REGION)
+		if (r->pool && r->size - r->used >= bsize)
 			break;
 	if (r == NULL) {
-		r = region_map(ARENA_REGION);
+		size_t sz = A.next_pool < bsize ? bsize : A.next_pool;
+
+		r = region_map(sz);
 		if (r == NULL)
 			return NULL;
+		r->pool = true;
 		r->next = A.regions;
 		A.regions = r;
+		if (A.next_pool < ARENA_POOL_MAX)
+			A.next_pool *= 2;
 	}
 	r->used += bsize;
 	return r->base + r->used - bsize;

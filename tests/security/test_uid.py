@@ -254,19 +254,19 @@ def test_memlock_limit_is_reported_and_overridable():
         print("  (sanitizer build: its runtime makes mlock a no-op, so no "
               "limit can be hit)")
         return
-    limit = 1500000  # room for one 1 MiB arena region, not two
+    limit = 1500000  # room for a small vault's regions, not a big one's
     with NobodyHome() as small, NobodyHome() as big:
         r = small.idw("init", "--kdf", "interactive")
         assert r.returncode == 0, r.stderr
         r = small.idw("agent", "stop")
         assert r.returncode == 0, r.stderr
         # Far too little for even the first region: refused at start.
-        rc, lines = agent_direct(small, memlock=65536)
+        rc, lines = agent_direct(small, memlock=32768)
         assert rc not in (None, 0), lines
         assert any("RLIMIT_MEMLOCK" in x for x in lines), lines
         # --allow-unlocked-memory starts, and says so now and later.
         rc, lines = agent_direct(small, "--allow-unlocked-memory",
-                                 memlock=65536)
+                                 memlock=32768)
         assert rc is None, (rc, lines)
         assert any("not locked" in x for x in lines[:-1]), lines
         st = small.status()
