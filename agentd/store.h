@@ -32,6 +32,8 @@ struct store_item {
 struct store {
 	struct store_item *items; /* arena */
 	size_t n, cap;
+	uint32_t *index; /* (kind, id) -> position + 1, open addressing */
+	size_t index_cap; /* a power of two, at least twice n */
 };
 
 void store_init(struct store *s);

@@ -149,11 +149,14 @@ class Bench:
             h.close()
 
 
-def run_json(argv, env=None, timeout=600, input=None):
-    """Run a helper that prints one JSON object; its dict, or Skip."""
+def run_json(argv, env=None, timeout=600, input=None, cpu=None):
+    """Run a helper that prints one JSON object; its dict, or Skip.  With
+    cpu, the helper (and what it spawns) runs on that CPU only."""
+    pre = (lambda: os.sched_setaffinity(0, {cpu})) if cpu is not None \
+        else None
     try:
         r = subprocess.run(argv, env=env, input=input, capture_output=True,
-                           timeout=timeout)
+                           timeout=timeout, preexec_fn=pre)
     except subprocess.TimeoutExpired:
         raise Skip(f"{os.path.basename(argv[0])} timed out after "
                    f"{timeout} s")
@@ -196,6 +199,56 @@ def run_json_sampling(argv, pid, timeout=3600, every=0.2):
     if "error" in d:
         raise Skip(f"{os.path.basename(argv[0])}: {d['error']}")
     return d, samples
+
+
+def quiet_cpu():
+    """The CPU that was least busy over the last 0.3 s (/proc/stat)."""
+    def sample():
+        busy = {}
+        with open("/proc/stat") as f:
+            for line in f:
+                m = re.match(r"cpu(\d+) (.*)", line)
+                if m:
+                    v = [int(x) for x in m.group(2).split()]
+                    busy[int(m.group(1))] = (sum(v) - v[3] - v[4], sum(v))
+        return busy
+    try:
+        allowed = os.sched_getaffinity(0)
+        a = sample()
+        time.sleep(0.3)
+        z = sample()
+        load = {c: (z[c][0] - a[c][0]) / max(1, z[c][1] - a[c][1])
+                for c in z if c in a and c in allowed}
+        return min(load, key=load.get) if load else None
+    except (OSError, AttributeError, KeyError):
+        return None
+
+
+class Pinned:
+    """Processes held on one CPU for a with-block, then let go: the two
+    sides of a ratio (idw and its floor) then meet the same neighbours."""
+
+    def __init__(self, cpu, *pids):
+        self.cpu, self.pids = cpu, [p for p in pids if p]
+
+    def __enter__(self):
+        self.saved = {}
+        if self.cpu is None:
+            return self
+        for p in self.pids:
+            try:
+                self.saved[p] = os.sched_getaffinity(p)
+                os.sched_setaffinity(p, {self.cpu})
+            except OSError:
+                pass
+        return self
+
+    def __exit__(self, *a):
+        for p, mask in self.saved.items():
+            try:
+                os.sched_setaffinity(p, mask)
+            except OSError:
+                pass
 
 
 def proc_status(pid):
@@ -360,7 +413,7 @@ class Home:
     def cpu(self):
         return cpu_us(self.proc.pid) if self.proc else None
 
-    def rt(self, body, n, secret=None, floor=None):
+    def rt(self, body, n, secret=None, floor=None, cpu=None):
         """wire_client rt against this agent, with the agent's CPU time
         per call (the 20 untimed warm-up calls and the hello included).
         With floor (an echo server's socket) the calls alternate between
@@ -371,7 +424,7 @@ class Home:
         if secret is not None:
             argv.append(secret)
         c0 = self.cpu()
-        d = run_json(argv)
+        d = run_json(argv, cpu=cpu)
         c1 = self.cpu()
         d["agent_cpu_us"] = (c1 - c0) / (n + 21) if c0 is not None and \
             c1 is not None else None
@@ -527,8 +580,10 @@ def sec_mcp(b):
     argv = [drive, "warm", str(n_warm), json.dumps(get_call), "--"]
     for i, srv in enumerate(pair):
         argv += (["---"] if i else []) + srv[2]
+    cpu = quiet_cpu()
     c0 = h.cpu()
-    d = run_json(argv, env=idw_env, timeout=900)
+    with Pinned(cpu, h.proc.pid):
+        d = run_json(argv, env=idw_env, timeout=900, cpu=cpu)
     # n + 1 get_credential calls reached the agent (pings and lists do not)
     res["agent_cpu_us_per_call"] = (h.cpu() - c0) / (n_warm + 1) \
         if c0 is not None else None
@@ -595,8 +650,12 @@ def sec_mcp(b):
          "is idw's (higher = idw")
     note("better; for calls per second, idw's over the peer's).  Warm "
          "calls to idw-mcp and the floor")
-    note("alternate call for call in one run, so both meet the machine in "
-         "the same state.")
+    note("alternate call for call in one run, driver, both servers and the "
+         "agent held on one CPU")
+    note(f"(cpu{cpu}, the quietest at the start), so both meet the same "
+         "neighbours; the Node peers, which" if cpu is not None else
+         "so both meet the machine in the same state; the Node peers, which")
+    note("run helper threads, are not held.")
     errs = {k: warm[k]["call_errors"] for k in warm if k in ("idw", "floor")}
     if errs.get("idw"):
         note(f"idw-mcp answered {errs['idw']} of the get_credential calls "
@@ -683,6 +742,7 @@ def sec_agent(b):
     echo, echo_path = start_echo(b)
     echo_env = dict(os.environ, IDW_BENCH_ECHO="1")
     n_rt = b.n(20000, 2000)
+    cpu = quiet_cpu()
     n_get = b.n(5000, 500)
     reqs = [
         ("show", {"verb": "show", "id": ids[0]}, n_rt),
@@ -696,7 +756,8 @@ def sec_agent(b):
     rt = {}
     floor = {}
     for name, body, n in reqs:
-        d = h.rt(body, n, floor=echo_path)
+        with Pinned(cpu, h.proc.pid, echo.pid if echo else None):
+            d = h.rt(body, n, floor=echo_path, cpu=cpu)
         rt[name] = d
         f = d.get("floor")
         if f:
@@ -711,7 +772,10 @@ def sec_agent(b):
     note("echo floor: a single-threaded poll loop that writes each frame "
          "back, driven by the same C client")
     note("with the same request bytes, call for call in turn with the "
-         "agent.  rate: 1 ÷ mean latency.")
+         "agent; client, agent and floor")
+    note(f"held on one CPU (cpu{cpu}, the quietest at the start) for these "
+         "round trips.  rate: 1 ÷ mean latency." if cpu is not None else
+         "free to run on any CPU.  rate: 1 ÷ mean latency.")
     note("agent CPU/call: the agent's own CPU time (schedstat) over the "
          "calls; what the median has")
     note("beyond it is waiting (fsync) and the two context switches.")
