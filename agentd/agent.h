@@ -39,6 +39,7 @@ struct agent {
 	struct proof_gate proof; /* failed person proofs, agent-wide */
 	/* The highest wall time seen: a clock set back is refused (gov.c). */
 	int64_t clock_high;
+	bool clock_back_audited; /* the episode is in the audit log */
 	/* Last use of each token, kept in memory (and the audit log only). */
 	struct {
 		char id[16];

@@ -29,6 +29,26 @@ int64_t gov_now(struct agent *a)
 		a->clock_high = saved;
 	if (now > a->clock_high)
 		a->clock_high = now;
+	/* A clock set back is recorded once per episode, as DESIGN asks. */
+	if (gov_clock_back(a, now) && !a->clock_back_audited && !a->locked) {
+		char high[IDW_TIME_LEN], reason[120];
+
+		idw_time_fmt_utc(a->clock_high, high);
+		snprintf(reason, sizeof(reason),
+			 "the vault has seen %s; time-bound decisions are "
+			 "refused",
+			 high);
+		if (audit_append(&a->audit,
+				 &(struct audit_event){
+					 .principal = "agent",
+					 .action = "clock went backwards",
+					 .result = "denied",
+					 .reason = reason,
+				 }) == 0)
+			a->clock_back_audited = true;
+	} else if (!gov_clock_back(a, now)) {
+		a->clock_back_audited = false;
+	}
 	if (!a->locked && a->clock_high >= saved + GOV_CLOCK_SAVE_S &&
 	    (m = cJSON_CreateObject()) != NULL) {
 		cJSON_AddNumberToObject(m, "high", (double)a->clock_high);

@@ -139,6 +139,10 @@ static void test_clock_set_back(void **state)
 	assert_string_equal(idw_json_str(e, "result"), "denied");
 	assert_non_null(
 		strstr(idw_json_str(e, "reason"), "clock went backwards"));
+	/* The episode itself has its own entry, written once. */
+	e = last_audit(f, "clock went backwards");
+	assert_non_null(e);
+	assert_string_equal(idw_json_str(e, "principal"), "agent");
 	approve(f, g, priv, 60);
 	expect(f, "denied");
 	assert_string_equal(grant_status_of(f, g), "pending");
