@@ -19,6 +19,7 @@
 #include <cmocka.h>
 #include <sodium.h>
 
+#include "tests/unit/agentfx.h"
 #include "agentd/dispatch.h"
 #include "agentd/proof.h"
 #include "client/cli_proof.h"
@@ -78,12 +79,7 @@ static void hex_to(const char *hex, uint8_t *out, size_t n)
 
 static int group_setup(void **state)
 {
-	(void)state;
-	if (idw_arena_init(0) != 0 &&
-	    idw_arena_init(IDW_ARENA_ALLOW_UNLOCKED) != 0)
-		return -1;
-	idw_arena_cjson_hooks();
-	return 0;
+	return agentfx_group_setup(state);
 }
 
 /* main.c up to the unlock: paths, state, vault and audit log opened. */
@@ -95,20 +91,7 @@ static int setup(void **state)
 	if (f == NULL)
 		return -1;
 	a = &f->a;
-	snprintf(f->dir, sizeof(f->dir), "/tmp/idw-proof-XXXXXX");
-	if (mkdtemp(f->dir) == NULL)
-		return -1;
-	snprintf(a->home, sizeof(a->home), "%s", f->dir);
-	snprintf(a->vault_path, sizeof(a->vault_path), "%s/vault.idw", f->dir);
-	snprintf(a->audit_path, sizeof(a->audit_path), "%s/audit.idw", f->dir);
-	snprintf(a->sock_path, sizeof(a->sock_path), "%s/agent.sock", f->dir);
-	a->idle_timeout_s = 8 * 3600;
-	a->started_ms = idw_boot_ms();
-	store_init(&a->store);
-	audit_init(&a->audit);
-	a->proc_status_fd = open("/proc/self/status", O_RDONLY | O_CLOEXEC);
-	if (idw_vault_open(a->vault_path, &a->vault) != 0 ||
-	    audit_open(&a->audit, a->audit_path) != 0)
+	if (agentfx_open(a, f->dir, sizeof(f->dir), "/tmp/idw-proof-XXXXXX") != 0)
 		return -1;
 	snprintf(f->p.principal, sizeof(f->p.principal), "local");
 	f->p.hello_done = true;

@@ -1,0 +1,51 @@
+/* SPDX-License-Identifier: ISC */
+#ifndef IDW_TEST_AGENTFX_H
+#define IDW_TEST_AGENTFX_H
+
+/*
+ * The agent as agentd/main.c has it just before the unlock: paths under a
+ * fresh temporary directory, empty state, vault and audit log opened.
+ * Shared by the unit tests that drive the dispatcher directly.
+ */
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "agentd/agent.h"
+#include "common/idwtime.h"
+#include "sandbox/arena.h"
+
+/* cJSON allocates from the arena, as in the agent. */
+static inline int agentfx_group_setup(void **state)
+{
+	(void)state;
+	if (idw_arena_init(0) != 0 &&
+	    idw_arena_init(IDW_ARENA_ALLOW_UNLOCKED) != 0)
+		return -1;
+	idw_arena_cjson_hooks();
+	return 0;
+}
+
+/* dir (at least 64 bytes) gets the directory made from tmpl. */
+static inline int agentfx_open(struct agent *a, char *dir, size_t dirlen,
+			       const char *tmpl)
+{
+	snprintf(dir, dirlen, "%s", tmpl);
+	if (mkdtemp(dir) == NULL)
+		return -1;
+	snprintf(a->home, sizeof(a->home), "%s", dir);
+	snprintf(a->vault_path, sizeof(a->vault_path), "%s/vault.idw", dir);
+	snprintf(a->audit_path, sizeof(a->audit_path), "%s/audit.idw", dir);
+	snprintf(a->sock_path, sizeof(a->sock_path), "%s/agent.sock", dir);
+	a->idle_timeout_s = 8 * 3600;
+	a->started_ms = idw_boot_ms();
+	store_init(&a->store);
+	audit_init(&a->audit);
+	a->proc_status_fd = open("/proc/self/status", O_RDONLY | O_CLOEXEC);
+	if (idw_vault_open(a->vault_path, &a->vault) != 0 ||
+	    audit_open(&a->audit, a->audit_path) != 0)
+		return -1;
+	return 0;
+}
+
+#endif
