@@ -5,14 +5,17 @@
 /*
  * The agent as agentd/main.c has it just before the unlock: paths under a
  * fresh temporary directory, empty state, vault and audit log opened.
- * Shared by the unit tests that drive the dispatcher directly.
+ * Shared by the unit tests that drive the dispatcher directly; include
+ * it after <cmocka.h>.
  */
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "agentd/agent.h"
 #include "common/idwtime.h"
+#include "common/jsonu.h"
 #include "sandbox/arena.h"
 
 /* cJSON allocates from the arena, as in the agent. */
@@ -46,6 +49,34 @@ static inline int agentfx_open(struct agent *a, char *dir, size_t dirlen,
 	    audit_open(&a->audit, a->audit_path) != 0)
 		return -1;
 	return 0;
+}
+
+/* "ok" or the error code of a reply. */
+static inline const char *agentfx_code(const struct reply *rep)
+{
+	if (cJSON_IsTrue(cJSON_GetObjectItem(rep->json, "ok")))
+		return "ok";
+	return idw_json_str(rep->json, "code");
+}
+
+static inline void agentfx_expect_code(const struct reply *rep,
+				       const char *want)
+{
+	const char *m = idw_json_str(rep->json, "message");
+
+	if (strcmp(agentfx_code(rep), want) != 0)
+		fail_msg("expected '%s', got '%s': %s", want, agentfx_code(rep),
+			 m ? m : "");
+}
+
+static inline void agentfx_expect_message(const struct reply *rep,
+					  const char *part)
+{
+	const char *m = idw_json_str(rep->json, "message");
+
+	assert_non_null(m);
+	if (strstr(m, part) == NULL)
+		fail_msg("message '%s' does not say '%s'", m, part);
 }
 
 #endif

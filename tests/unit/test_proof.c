@@ -193,30 +193,10 @@ static cJSON *call(struct fx *f, const char *json)
 	return call_n(f, json, NULL, 0, false);
 }
 
-static const char *code(struct fx *f)
-{
-	if (cJSON_IsTrue(cJSON_GetObjectItem(f->rep.json, "ok")))
-		return "ok";
-	return idw_json_str(f->rep.json, "code");
-}
-
-static void expect_code(struct fx *f, const char *want)
-{
-	if (strcmp(code(f), want) != 0)
-		fail_msg("expected '%s', got '%s': %s", want, code(f),
-			 idw_json_str(f->rep.json, "message")
-				 ? idw_json_str(f->rep.json, "message")
-				 : "");
-}
-
-static void expect_message(struct fx *f, const char *part)
-{
-	const char *m = idw_json_str(f->rep.json, "message");
-
-	assert_non_null(m);
-	if (strstr(m, part) == NULL)
-		fail_msg("message '%s' does not say '%s'", m, part);
-}
+/* The shared reply checks (agentfx.h), on this file's fixture. */
+#define code(f) agentfx_code(&(f)->rep)
+#define expect_code(f, want) agentfx_expect_code(&(f)->rep, want)
+#define expect_message(f, part) agentfx_expect_message(&(f)->rep, part)
 
 /* A suspended passport; its id into id. */
 static void suspended(struct fx *f, char id[20])
