@@ -23,6 +23,7 @@
 #define CLI_EXIT_USAGE 2
 
 #define CLI_VERB_GROUP 0x1 /* "agent": dispatches to sub-verbs */
+#define CLI_VERB_REST 0x2  /* "run ... -- PROGRAM ARGS": see cli_args.rest */
 
 struct cli_verb {
 	const char *name;

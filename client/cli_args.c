@@ -7,7 +7,7 @@
 #include "client/cli_args.h"
 
 static int usage_err(struct cli_args *a, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
+	__attribute__((format(printf, 2, 3)));
 
 static int usage_err(struct cli_args *a, const char *fmt, ...)
 {
@@ -105,8 +105,8 @@ static int parse_long(struct cli_args *a, int argc, char *const argv[], int *k)
 	return list_split(a, (size_t)i, val);
 }
 
-int cli_args_parse(struct cli_args *a, const struct cli_opt *opts,
-		   size_t min_pos, size_t max_pos, int argc, char *const argv[])
+static int parse(struct cli_args *a, const struct cli_opt *opts, size_t min_pos,
+		 size_t max_pos, int argc, char *const argv[], bool rest)
 {
 	bool only_pos = false;
 	int r;
@@ -124,6 +124,11 @@ int cli_args_parse(struct cli_args *a, const struct cli_opt *opts,
 		const char *w = argv[k];
 
 		if (!only_pos && strcmp(w, "--") == 0) {
+			if (rest) {
+				a->rest = argv + k + 1;
+				a->nrest = (size_t)(argc - k - 1);
+				break;
+			}
 			only_pos = true;
 			continue;
 		}
@@ -146,6 +151,19 @@ int cli_args_parse(struct cli_args *a, const struct cli_opt *opts,
 	if (a->npos < min_pos)
 		return usage_err(a, "missing argument");
 	return 0;
+}
+
+int cli_args_parse(struct cli_args *a, const struct cli_opt *opts,
+		   size_t min_pos, size_t max_pos, int argc, char *const argv[])
+{
+	return parse(a, opts, min_pos, max_pos, argc, argv, false);
+}
+
+int cli_args_parse_rest(struct cli_args *a, const struct cli_opt *opts,
+			size_t min_pos, size_t max_pos, int argc,
+			char *const argv[])
+{
+	return parse(a, opts, min_pos, max_pos, argc, argv, true);
 }
 
 void cli_args_free(struct cli_args *a)

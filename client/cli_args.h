@@ -41,6 +41,9 @@ struct cli_args {
 	struct cli_optval v[CLI_MAX_OPTS];
 	const char *pos[CLI_MAX_POS];
 	size_t npos;
+	/* With rest set: the words after "--" (a command line), NULL-ended. */
+	char *const *rest;
+	size_t nrest;
 	bool help;
 	char err[200]; /* the usage mistake, for a person */
 };
@@ -54,6 +57,13 @@ struct cli_args {
 int cli_args_parse(struct cli_args *a, const struct cli_opt *opts,
 		   size_t min_pos, size_t max_pos, int argc,
 		   char *const argv[]) IDW_WUR;
+/*
+ * The same for a verb that runs a command: the words after "--" are not
+ * positional words but a->rest (argv stays NULL-ended after them).
+ */
+int cli_args_parse_rest(struct cli_args *a, const struct cli_opt *opts,
+			size_t min_pos, size_t max_pos, int argc,
+			char *const argv[]) IDW_WUR;
 void cli_args_free(struct cli_args *a);
 
 bool cli_arg_set(const struct cli_args *a, const char *name);

@@ -446,7 +446,11 @@ int cli_run(int argc, char *argv[])
 		if ((rc = find_sub(&v, &argc, &argv)) >= 0)
 			return rc;
 
-	rc = cli_args_parse(&a, v->opts, v->min_pos, v->max_pos, argc, argv);
+	rc = (v->flags & CLI_VERB_REST)
+		     ? cli_args_parse_rest(&a, v->opts, v->min_pos, v->max_pos,
+					   argc, argv)
+		     : cli_args_parse(&a, v->opts, v->min_pos, v->max_pos,
+				      argc, argv);
 	if (rc != 0) {
 		rc = usage_error(a.err, v);
 	} else if (a.help) {

@@ -154,6 +154,32 @@ static void test_args_help_and_dashdash(void **state)
 	cli_args_free(&a);
 }
 
+/* A command line after "--" is kept whole, options and all. */
+static void test_args_rest(void **state)
+{
+	char *run[] = {"--json", "--", "prog", "--name", "x", "a", "b", "c",
+		       "d", "e", NULL};
+	char *none[] = {"pp_1", NULL};
+	struct cli_args a;
+
+	(void)state;
+	assert_int_equal(
+		cli_args_parse_rest(&a, opts, 0, 0, ARGC(run) - 1, run), 0);
+	assert_true(cli_arg_set(&a, "json"));
+	assert_false(cli_arg_set(&a, "name"));
+	assert_int_equal(a.nrest, 8);
+	assert_string_equal(a.rest[0], "prog");
+	assert_string_equal(a.rest[1], "--name");
+	assert_string_equal(a.rest[7], "e");
+	assert_null(a.rest[8]);
+	cli_args_free(&a);
+	assert_int_equal(
+		cli_args_parse_rest(&a, opts, 1, 1, ARGC(none) - 1, none), 0);
+	assert_int_equal(a.nrest, 0);
+	assert_null(a.rest);
+	cli_args_free(&a);
+}
+
 /* An fd positioned at the start of n bytes. */
 static int fd_with(const void *p, size_t n)
 {
@@ -565,6 +591,7 @@ int main(void)
 		cmocka_unit_test(test_args_mistakes),
 		cmocka_unit_test(test_args_too_many_items),
 		cmocka_unit_test(test_args_help_and_dashdash),
+		cmocka_unit_test(test_args_rest),
 		cmocka_unit_test(test_read_all_newlines),
 		cmocka_unit_test(test_read_all_bounds),
 		cmocka_unit_test(test_read_line),
