@@ -74,6 +74,33 @@ const struct verb_row dispatch_table[] = {
 	 VERB_NEEDS_VAULT | VERB_NEEDS_UNLOCKED},
 	{"elicitation_answer", verb_elicitation_answer,
 	 VERB_NEEDS_VAULT | VERB_NEEDS_UNLOCKED},
+	{"rekey_plan", verb_rekey_plan, VERB_NEEDS_VAULT | VERB_NEEDS_UNLOCKED},
+	{"rekey", verb_rekey,
+	 VERB_NEEDS_VAULT | VERB_NEEDS_UNLOCKED | VERB_NEEDS_PROOF |
+	     VERB_TAKES_SECRET},
+	{"passwd", verb_passwd,
+	 VERB_NEEDS_VAULT | VERB_NEEDS_UNLOCKED | VERB_NEEDS_PROOF |
+	     VERB_TAKES_SECRET},
+	{"get_proven", verb_get_proven,
+	 VERB_NEEDS_VAULT | VERB_NEEDS_UNLOCKED | VERB_NEEDS_PROOF},
+	{"profile_add", verb_profile_add,
+	 VERB_NEEDS_VAULT | VERB_NEEDS_UNLOCKED | VERB_NEEDS_PROOF},
+	{"profile_list", verb_profile_list,
+	 VERB_NEEDS_VAULT | VERB_NEEDS_UNLOCKED},
+	{"profile_show", verb_profile_show,
+	 VERB_NEEDS_VAULT | VERB_NEEDS_UNLOCKED},
+	{"profile_remove", verb_profile_remove,
+	 VERB_NEEDS_VAULT | VERB_NEEDS_UNLOCKED | VERB_NEEDS_PROOF},
+	{"import", verb_import,
+	 VERB_NEEDS_VAULT | VERB_NEEDS_UNLOCKED | VERB_NEEDS_PROOF |
+	     VERB_TAKES_SECRET},
+	{"export_values", verb_export_values,
+	 VERB_NEEDS_VAULT | VERB_NEEDS_UNLOCKED | VERB_NEEDS_PROOF},
+	{"backup", verb_backup, VERB_NEEDS_VAULT},
+	{"restore", verb_restore,
+	 VERB_NEEDS_VAULT | VERB_NEEDS_UNLOCKED | VERB_NEEDS_PROOF},
+	{"repair", verb_repair,
+	 VERB_NEEDS_VAULT | VERB_NEEDS_UNLOCKED | VERB_NEEDS_PROOF},
 };
 const size_t dispatch_table_len =
 	sizeof(dispatch_table) / sizeof(dispatch_table[0]);
@@ -82,8 +109,8 @@ const size_t dispatch_table_len =
  * DESIGN "Principals and proof": the closed list of verbs without proof,
  * because they only read metadata, narrow access or copy ciphertext; then
  * the protocol's own verbs.  Proof-taking verbs of DESIGN not served yet
- * (passwd, rekey, restore, import, repair, profile changes, export with
- * values) arrive with VERB_NEEDS_PROOF.
+ * (passwd, rekey, restore, import, repair, export with values) arrive
+ * with VERB_NEEDS_PROOF.
  */
 const struct verb_exemption dispatch_no_proof[] = {
 	{"list", "reads metadata"},
@@ -103,19 +130,23 @@ const struct verb_exemption dispatch_no_proof[] = {
 			  "the same connection made"},
 	{"grants_revoke", "narrows access: ends a lease"},
 	{"backup", "copies ciphertext"},
+	{"rekey_plan", "reads slot metadata: the slots a rekey would drop"},
 	{"init", "there is no vault, so no key, to prove against: init is what "
 		 "sets the proof key"},
 	{"unlock", "the passphrase itself is checked: it must unwrap VK"},
 	{"stop", "narrows access: the agent wipes its keys and exits"},
 	{"challenge", "hands out a single-use nonce; grants nothing"},
 	{"get", "a read gated by status, policy, grants and audit (a 'never' "
-		"passport's value is the handler's to refuse)"},
+		"passport's value is refused unless a profile a person pinned "
+		"with proof names it)"},
 	{"check_policy", "a read of the policy decision; releases nothing"},
 	{"request_access", "a read gated by policy: it may create a pending "
 			   "grant, which only a proven 'approve' widens"},
 	{"grants", "reads grant metadata (a token principal only its own)"},
 	{"policy_list", "reads the rules"},
 	{"config_get", "reads a setting"},
+	{"profile_list", "reads run profiles' metadata"},
+	{"profile_show", "reads one run profile's metadata"},
 	{"elicitation_answer",
 	 "the person's answer to an MCP elicitation; it approves only when "
 	 "a person turned approval.elicitation on with proof, only a grant "

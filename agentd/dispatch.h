@@ -151,5 +151,35 @@ int verb_grants_revoke(struct agent *, struct peer *, const struct verb_args *,
 		       struct reply *);
 int verb_elicitation_answer(struct agent *, struct peer *,
 			    const struct verb_args *, struct reply *);
+/* The vault key: passwd, rekey (verbs_vault.c). */
+int verb_rekey_plan(struct agent *, struct peer *, const struct verb_args *,
+		    struct reply *);
+int verb_rekey(struct agent *, struct peer *, const struct verb_args *,
+	       struct reply *);
+int verb_passwd(struct agent *, struct peer *, const struct verb_args *,
+		struct reply *);
+/* Use without reveal: run profiles and the person-proven read. */
+int verb_get_proven(struct agent *, struct peer *, const struct verb_args *,
+		    struct reply *);
+int verb_profile_add(struct agent *, struct peer *, const struct verb_args *,
+		     struct reply *);
+int verb_profile_list(struct agent *, struct peer *, const struct verb_args *,
+		      struct reply *);
+int verb_profile_show(struct agent *, struct peer *, const struct verb_args *,
+		      struct reply *);
+int verb_profile_remove(struct agent *, struct peer *, const struct verb_args *,
+			struct reply *);
+/* Import and export (verbs_import.c, verbs_export.c). */
+int verb_import(struct agent *, struct peer *, const struct verb_args *,
+		struct reply *);
+int verb_export_values(struct agent *, struct peer *, const struct verb_args *,
+		       struct reply *);
+/* Backup, restore and repair (verbs_backup.c). */
+int verb_backup(struct agent *, struct peer *, const struct verb_args *,
+		struct reply *);
+int verb_restore(struct agent *, struct peer *, const struct verb_args *,
+		 struct reply *);
+int verb_repair(struct agent *, struct peer *, const struct verb_args *,
+		struct reply *);
 
 #endif

@@ -69,10 +69,13 @@ bool gov_clock_back(const struct agent *a, int64_t now)
 
 void gov_rules(struct agent *a, const cJSON **rules, size_t *n)
 {
+	const struct store_item *it;
+
 	*n = 0;
-	for (size_t i = 0; i < a->store.n && *n < POLICY_RULES_MAX; i++)
-		if (strcmp(a->store.items[i].kind, "rule") == 0)
-			rules[(*n)++] = a->store.items[i].meta;
+	for (size_t j = 0; *n < POLICY_RULES_MAX &&
+			   (it = store_kind_at(&a->store, "rule", j)) != NULL;
+	     j++)
+		rules[(*n)++] = it->meta;
 }
 
 int gov_decide(struct agent *a, const cJSON *passport, const char *principal,
@@ -111,7 +114,7 @@ int gov_install_defaults(struct agent *a)
 
 /* ---- settings ----------------------------------------------------- */
 
-enum setting_kind { SETTING_SWITCH, SETTING_DURATION };
+enum setting_kind { SETTING_SWITCH, SETTING_DURATION, SETTING_REVEAL };
 
 static const struct {
 	const char *key;
@@ -124,6 +127,10 @@ static const struct {
 	 "elicitation (never for critical passports)"},
 	{GOV_MAX_TTL, SETTING_DURATION, "8h",
 	 "the longest lease 'idw approve --ttl' may give (1s to 30d)"},
+	{GOV_REVEAL_DEFAULT, SETTING_REVEAL, "model",
+	 "reveal of a passport created without --reveal: model (get and "
+	 "get_credential may return it) or never (only run profiles and a "
+	 "person-proven 'idw get')"},
 };
 #define NSETTINGS (sizeof(settings) / sizeof(settings[0]))
 
@@ -160,12 +167,22 @@ int gov_setting_check(const char *key, const char *value, char *out,
 	int64_t secs;
 
 	if (i < 0) {
-		snprintf(why, whylen, "no setting '%.64s'; known: %s, %s",
-			 key ? key : "", GOV_ELICITATION, GOV_MAX_TTL);
+		snprintf(why, whylen, "no setting '%.64s'; known: %s, %s, %s",
+			 key ? key : "", GOV_ELICITATION, GOV_MAX_TTL,
+			 GOV_REVEAL_DEFAULT);
 		return IDW_EUSAGE;
 	}
 	if (value == NULL)
 		value = "";
+	if (settings[i].kind == SETTING_REVEAL) {
+		if (strcmp(value, "model") != 0 &&
+		    strcmp(value, "never") != 0) {
+			snprintf(why, whylen, "%s is model or never", key);
+			return IDW_EUSAGE;
+		}
+		snprintf(out, outlen, "%s", value);
+		return 0;
+	}
 	if (settings[i].kind == SETTING_SWITCH) {
 		if (strcmp(value, "on") == 0 || strcmp(value, "true") == 0) {
 			snprintf(out, outlen, "on");

@@ -44,6 +44,7 @@ int gov_install_defaults(struct agent *a) IDW_WUR;
 /* Settings of 'idw config set/get'. */
 #define GOV_ELICITATION "approval.elicitation"
 #define GOV_MAX_TTL "approval.max_ttl"
+#define GOV_REVEAL_DEFAULT "reveal.default" /* model or never */
 bool gov_setting_known(const char *key);
 /* The value (stored or default); NULL for an unknown key. */
 const char *gov_setting(struct agent *a, const char *key);

@@ -118,9 +118,10 @@ struct store_item *grant_lease(struct agent *a, const char *passport,
 			       const char *principal, const cJSON *scope,
 			       int64_t now)
 {
-	for (size_t i = 0; i < a->store.n; i++) {
-		struct store_item *it = &a->store.items[i];
+	struct store_item *it;
 
+	for (size_t j = 0; (it = store_kind_at(&a->store, "grant", j)) != NULL;
+	     j++) {
 		if (is(it, passport, principal, "approved", now) &&
 		    (scope == NULL ||
 		     holds(cJSON_GetObjectItemCaseSensitive(it->meta, "scope"),
@@ -134,9 +135,10 @@ struct store_item *grant_pending(struct agent *a, const char *passport,
 				 const char *principal, const cJSON *scope,
 				 int64_t now)
 {
-	for (size_t i = 0; i < a->store.n; i++) {
-		struct store_item *it = &a->store.items[i];
+	struct store_item *it;
 
+	for (size_t j = 0; (it = store_kind_at(&a->store, "grant", j)) != NULL;
+	     j++) {
 		if (is(it, passport, principal, "pending", now) &&
 		    (scope == NULL ||
 		     cJSON_Compare(cJSON_GetObjectItemCaseSensitive(it->meta,
@@ -150,9 +152,10 @@ struct store_item *grant_pending(struct agent *a, const char *passport,
 struct store_item *grant_block(struct agent *a, const char *passport,
 			       const char *principal, int64_t now)
 {
-	for (size_t i = 0; i < a->store.n; i++) {
-		struct store_item *it = &a->store.items[i];
+	struct store_item *it;
 
+	for (size_t j = 0; (it = store_kind_at(&a->store, "grant", j)) != NULL;
+	     j++) {
 		if (is(it, passport, principal, "denied", now) &&
 		    cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(
 			    it->meta, "by_person")) &&
@@ -166,8 +169,9 @@ size_t grant_pending_count(struct agent *a, const char *principal, int64_t now)
 {
 	size_t n = 0;
 
-	for (size_t i = 0; i < a->store.n; i++)
-		if (is(&a->store.items[i], NULL, principal, "pending", now))
+	for (size_t j = 0; j < store_count(&a->store, "grant"); j++)
+		if (is(store_kind_at(&a->store, "grant", j), NULL, principal,
+		       "pending", now))
 			n++;
 	return n;
 }
@@ -312,21 +316,19 @@ int grant_sweep(struct agent *a, int64_t now)
 
 	if (gov_clock_back(a, now))
 		return 0;
-	for (size_t i = 0; r == 0 && i < a->store.n;) {
-		struct store_item *it = &a->store.items[i];
+	/* Only the grants are walked (the store keeps a list per kind). */
+	for (size_t j = 0; r == 0 && j < store_count(&a->store, "grant");) {
+		struct store_item *it = store_kind_at(&a->store, "grant", j);
+		size_t i = store_pos(&a->store, it);
 		const char *st;
 		int64_t end;
 
-		if (strcmp(it->kind, "grant") != 0) {
-			i++;
-			continue;
-		}
 		st = idw_json_str(it->meta, "status");
 		if (st != NULL && (strcmp(st, "pending") == 0 ||
 				   strcmp(st, "approved") == 0)) {
 			if (now >= time_of(it->meta, "expires_at"))
 				r = expire(a, i, now);
-			i++;
+			j++;
 			continue;
 		}
 		end = time_of(it->meta, "ended_at");
@@ -336,11 +338,11 @@ int grant_sweep(struct agent *a, int64_t now)
 			char id[STORE_ID_MAX];
 
 			snprintf(id, sizeof(id), "%s", it->id);
-			/* The last item moves here: look at i again. */
+			/* The next grant moves to slot j: look at j again. */
 			r = store_del(&a->store, a->vault, "grant", id);
 			continue;
 		}
-		i++;
+		j++;
 	}
 	return r;
 }

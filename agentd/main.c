@@ -22,6 +22,7 @@
 #include <sodium.h>
 
 #include "agentd/agent.h"
+#include "agentd/repair.h"
 #include "agentd/server.h"
 #include "agentd/unlock_chain.h"
 #include "common/agentenv.h"
@@ -41,6 +42,8 @@ struct opts {
 	bool allow_no_vault;
 	bool allow_unlocked_memory;
 	int64_t idle_timeout_s;
+	enum repair_mode repair; /* idw vault repair: agentd/repair.c */
+	uint64_t cut_at;
 };
 
 static struct agent A;
@@ -116,6 +119,8 @@ static void usage(void)
 	    "usage: idw-agentd [--idle-timeout=DURATION] [--allow-no-vault]\n"
 	    "                  [--allow-unlocked-memory] [--status-fd=N]\n"
 	    "                  [--passphrase-fd=N]\n"
+	    "       idw-agentd --repair=report|apply [--cut-at=OFFSET] "
+	    "--passphrase-fd=N\n"
 	    "The agent is normally started by idw and idw-mcp.\n");
 	exit(2);
 }
@@ -156,6 +161,12 @@ static void parse_args(int argc, char **argv, struct opts *o)
 			else if (idw_duration_parse(a + 15,
 						    &o->idle_timeout_s) != 0)
 				usage();
+		} else if (strncmp(a, "--repair=", 9) == 0) {
+			if ((o->repair = repair_mode_parse(a + 9)) ==
+			    REPAIR_NONE)
+				usage();
+		} else if (strncmp(a, "--cut-at=", 9) == 0) {
+			o->cut_at = strtoull(a + 9, NULL, 10);
 		} else if (strcmp(a, "--allow-no-vault") == 0) {
 			o->allow_no_vault = true;
 		} else if (strcmp(a, "--allow-unlocked-memory") == 0) {
@@ -303,6 +314,38 @@ static void unlock_at_start(const struct opts *o)
 		    A.audit.broken_why);
 }
 
+/*
+ * A vault of an older format is kept as it is (vault.idw.bak-v<N>), then
+ * the compaction that follows rewrites it in this version's format.  Both
+ * need new files: before the filter.
+ */
+static void migrate_at_start(void)
+{
+	unsigned major = idw_vault_format_major(A.vault);
+	unsigned minor = idw_vault_format_minor(A.vault);
+	char bak[IDW_PATH_MAX + 32], what[IDW_PATH_MAX + 120];
+	int r;
+
+	if (major >= IDW_VAULT_MAJOR)
+		return;
+	if ((r = idw_vault_keep_copy(A.vault, bak, sizeof(bak))) != 0)
+		die(r, "keeping a copy of %s before migrating it failed: %s",
+		    A.vault_path, idw_strerror(r));
+	snprintf(what, sizeof(what),
+		 "vault format %u.%u migrated to %u.%u; the old file is kept "
+		 "as %s",
+		 major, minor, IDW_VAULT_MAJOR, IDW_VAULT_MINOR, bak);
+	if (audit_append(&A.audit, &(struct audit_event){
+					   .principal = "agent",
+					   .action = "migrate",
+					   .result = "ok",
+					   .reason = what,
+				   }) != 0)
+		die(IDW_EIO, "the audit log cannot be written: %s",
+		    A.audit.broken_why);
+	status_line("info %s", what);
+}
+
 /* Rewrite the journal when it holds superseded records (before serving). */
 static void compact_at_start(void)
 {
@@ -392,18 +435,37 @@ int main(int argc, char **argv)
 	/* Kept open: the status verb reads it after the filter. */
 	A.proc_status_fd = open("/proc/self/status", O_RDONLY | O_CLOEXEC);
 	lock_fd = take_lock();
+	if (o.repair != REPAIR_NONE) {
+		/* Instead of serving: report or cut, then go. */
+		r = repair_run(A.vault_path, o.repair, o.cut_at, o.pass_fd,
+			       status_line);
+		release_lock();
+		status_close();
+		_exit(r == 0 ? 0 : 1);
+	}
 	if (!o.allow_no_vault && !vault_present()) {
 		/* Leave the home as it was: no empty vault, no audit log. */
 		unlock_scrub_env("IDW_PASSPHRASE");
 		die(IDW_ENOVAULT, "no vault at %s: run 'idw init'",
 		    A.vault_path);
 	}
-	if ((r = idw_vault_open(A.vault_path, &A.vault)) != 0)
+	if ((r = idw_vault_open(A.vault_path, &A.vault)) != 0) {
+		uint8_t id[IDW_VAULT_ID_LEN];
+
+		/* A header refused says why: a newer format names the idw
+		 * that reads it. */
+		if ((r == IDW_EVERSION || r == IDW_ECORRUPT) &&
+		    idw_vault_peek(A.vault_path, id, why, sizeof(why)) != 0 &&
+		    why[0] != '\0')
+			die(r, "cannot open %s: %s", A.vault_path, why);
 		die(r, "cannot open %s: %s", A.vault_path, idw_strerror(r));
+	}
 	if ((r = audit_open(&A.audit, A.audit_path)) != 0)
 		die(r, "cannot open %s: %s", A.audit_path, idw_strerror(r));
 	if (idw_vault_initialized(A.vault)) {
 		unlock_at_start(&o);
+		migrate_at_start();
+		/* Also finishes a rekey: all of it under the new key. */
 		compact_at_start();
 		/* Compaction moved the checkpoint: a fresh one goes last. */
 		(void)anchor_checkpoint(&A);

@@ -27,7 +27,110 @@ void store_clear(struct store *s)
 		item_release(&s->items[i]);
 	idw_arena_free(s->items);
 	free(s->index);
+	for (size_t k = 0; k < s->nkinds; k++)
+		free(s->kinds[k].pos);
 	store_init(s);
+}
+
+/* ---- one position list per kind ------------------------------------ */
+
+static struct store_kind *kind_find(const struct store *s, const char *kind)
+{
+	for (size_t k = 0; k < s->nkinds; k++)
+		if (strcmp(s->kinds[k].kind, kind) == 0)
+			return (struct store_kind *)&s->kinds[k];
+	return NULL;
+}
+
+/* Add position i (a new item) to its kind's list. */
+static int kind_add(struct store *s, size_t i)
+{
+	struct store_item *it = &s->items[i];
+	struct store_kind *k = kind_find(s, it->kind);
+
+	if (k == NULL) {
+		if (s->nkinds == STORE_KINDS_MAX)
+			return IDW_ETOOBIG;
+		k = &s->kinds[s->nkinds++];
+		memset(k, 0, sizeof(*k));
+		strcpy(k->kind, it->kind);
+	}
+	if (k->n == k->cap) {
+		size_t ncap = k->cap ? k->cap * 2 : 16;
+		uint32_t *p = realloc(k->pos, ncap * sizeof(*p));
+
+		if (p == NULL)
+			return IDW_ENOMEM;
+		k->pos = p;
+		k->cap = ncap;
+	}
+	it->kslot = (uint32_t)k->n;
+	k->pos[k->n++] = (uint32_t)i;
+	return 0;
+}
+
+static void kind_renumber(struct store *s, struct store_kind *k, size_t from,
+			  size_t to)
+{
+	for (size_t j = from; j < to && j < k->n; j++)
+		s->items[k->pos[j]].kslot = (uint32_t)j;
+}
+
+/*
+ * Drop the item at position i from its kind's list.  Lists stay in store
+ * order (a walk of one kind meets items as a walk of all would); removals
+ * are rare, so the shift is cheap enough.
+ */
+static void kind_drop(struct store *s, size_t i)
+{
+	struct store_item *it = &s->items[i];
+	struct store_kind *k = kind_find(s, it->kind);
+	size_t slot = it->kslot;
+
+	if (k == NULL || slot >= k->n)
+		return;
+	memmove(&k->pos[slot], &k->pos[slot + 1],
+		(k->n - slot - 1) * sizeof(*k->pos));
+	k->n--;
+	kind_renumber(s, k, slot, k->n);
+}
+
+/* The item at old position from (its kind's last) now sits at to < from. */
+static void kind_moved(struct store *s, size_t to)
+{
+	struct store_item *it = &s->items[to];
+	struct store_kind *k = kind_find(s, it->kind);
+	size_t lo = 0, hi;
+
+	if (k == NULL || k->n == 0)
+		return;
+	hi = k->n - 1; /* the moved item's slot: it had the largest position */
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (k->pos[mid] < to)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	memmove(&k->pos[lo + 1], &k->pos[lo],
+		(k->n - 1 - lo) * sizeof(*k->pos));
+	k->pos[lo] = (uint32_t)to;
+	kind_renumber(s, k, lo, k->n);
+}
+
+size_t store_count(const struct store *s, const char *kind)
+{
+	const struct store_kind *k = kind_find(s, kind);
+
+	return k != NULL ? k->n : 0;
+}
+
+struct store_item *store_kind_at(struct store *s, const char *kind, size_t j)
+{
+	const struct store_kind *k = kind_find(s, kind);
+
+	return k != NULL && j < k->n ? &s->items[k->pos[j]] : NULL;
 }
 
 /*
@@ -93,20 +196,49 @@ struct store_item *store_find(struct store *s, const char *kind, const char *id)
 	return NULL;
 }
 
-size_t store_count(const struct store *s, const char *kind)
+static uint64_t bloom_bits(const char *member, const char *value)
 {
-	size_t n = 0;
+	uint64_t h = key_hash(member, value);
 
-	for (size_t i = 0; i < s->n; i++)
-		if (strcmp(s->items[i].kind, kind) == 0)
-			n++;
-	return n;
+	return (1ull << (h & 63)) | (1ull << ((h >> 6) & 63));
+}
+
+static uint64_t bloom_of(const cJSON *meta)
+{
+	const cJSON *m, *e;
+	uint64_t b = 0;
+
+	cJSON_ArrayForEach(m, meta)
+	{
+		if (!cJSON_IsArray(m) || m->string == NULL)
+			continue;
+		cJSON_ArrayForEach(e, m)
+		{
+			if (cJSON_IsString(e))
+				b |= bloom_bits(m->string, e->valuestring);
+		}
+	}
+	return b;
+}
+
+bool store_may_hold(const struct store_item *it, const char *member,
+		    const char *value)
+{
+	uint64_t want = bloom_bits(member, value);
+
+	return (it->bloom & want) == want;
+}
+
+size_t store_pos(const struct store *s, const struct store_item *it)
+{
+	return (size_t)(it - s->items);
 }
 
 static int store_slot(struct store *s, const char *kind, const char *id,
 		      struct store_item **out)
 {
 	struct store_item *it;
+	int r;
 
 	if (strlen(kind) >= STORE_KIND_MAX || strlen(id) >= STORE_ID_MAX)
 		return IDW_EINVAL;
@@ -128,8 +260,13 @@ static int store_slot(struct store *s, const char *kind, const char *id,
 		memset(it, 0, sizeof(*it));
 		strcpy(it->kind, kind);
 		strcpy(it->id, id);
+		if ((r = kind_add(s, s->n - 1)) != 0) {
+			s->n--;
+			return r;
+		}
 		if (2 * (s->n + 1) > s->index_cap) {
 			if (index_rebuild(s) != 0) {
+				kind_drop(s, s->n - 1);
 				s->n--;
 				return IDW_ENOMEM;
 			}
@@ -145,10 +282,16 @@ static void store_remove(struct store *s, struct store_item *it)
 {
 	size_t i = (size_t)(it - s->items);
 
+	kind_drop(s, i);
 	item_release(it);
-	if (i != s->n - 1)
+	if (i != s->n - 1) {
+		/* The last item moves to i: its kind's list follows it. */
 		s->items[i] = s->items[s->n - 1];
-	s->n--;
+		s->n--;
+		kind_moved(s, i);
+	} else {
+		s->n--;
+	}
 	/* Removals are rare (deleted records): rebuilding keeps it simple. */
 	if (index_rebuild(s) != 0) {
 		free(s->index); /* lookups then find nothing: fail closed */
@@ -190,6 +333,7 @@ static int apply(struct store *s, uint8_t op, const char *kind, const char *id,
 	if (it->meta != NULL)
 		cJSON_Delete(it->meta);
 	it->meta = meta;
+	it->bloom = bloom_of(meta);
 	if (!keep_value) {
 		idw_shielded_free(it->value);
 		it->value = sh;

@@ -128,7 +128,11 @@ static enum src_result from_token(struct chain *c)
 	}
 	if (slot->type == IDW_SLOT_TOMBSTONE) {
 		idw_time_fmt_utc(slot->revoked_at, when);
-		noted(c, "session-token", "token '%s' (%s) was revoked at %s",
+		/* A rekey leaves the same tombstone as a revoke. */
+		noted(c, "session-token",
+		      "token '%s' (%s) was revoked (or dropped by 'idw vault "
+		      "rekey') at %s: make a new one with 'idw auth token "
+		      "create'",
 		      slot->label, t->id, when);
 		goto out;
 	}

@@ -85,10 +85,14 @@ static int vault_parse(const struct vault_src *src,
 {
 	uint8_t head[VAULT_JOURNAL_OFF];
 	char note[sizeof(rep->detail)];
+	struct vault_src lsrc = *src;
+	struct vault_ring ring;
+	uint64_t pend;
 	size_t n;
 	int rc;
 
 	*keys = NULL;
+	memset(&ring, 0, sizeof(ring));
 	if (src->size == 0) {
 		snprintf(rep->detail, sizeof(rep->detail),
 			 "vault not initialized");
@@ -102,7 +106,27 @@ static int vault_parse(const struct vault_src *src,
 				   rep->detail, sizeof(rep->detail))) != 0)
 		goto out;
 	memcpy(note, rep->detail, sizeof(note));
-	if ((rc = vault_journal_replay(src, s, *keys, c, cb, ctx, rep)) != 0)
+	/* An uncommitted key change is cut; a committed one is followed
+	 * back to the key of the journal's first record. */
+	if ((pend = vault_pending_off(s)) != 0) {
+		if (pend > src->size) {
+			snprintf(rep->detail, sizeof(rep->detail),
+				 "a key change began at offset %llu, past the "
+				 "end of the file",
+				 (unsigned long long)pend);
+			rc = IDW_ECORRUPT;
+			goto out;
+		}
+		rep->rolled_back = true;
+		rep->rolled_back_bytes = src->size - pend;
+		lsrc.size = pend;
+	}
+	if ((rc = vault_ring_build(&lsrc, s, *keys, &ring, rep)) != 0)
+		goto out;
+	rep->key_links = (unsigned)(ring.n - 1);
+	rc = vault_journal_replay_ring(&lsrc, s, &ring, c, cb, ctx, rep);
+	vault_ring_free(&ring);
+	if (rc != 0)
 		goto out;
 	if (rep->truncated_tail)
 		snprintf(rep->detail, sizeof(rep->detail),
@@ -282,6 +306,14 @@ static int vault_unlock(struct idw_vault *v, const struct vault_cred *cred,
 	v->k = k;
 	k = NULL;
 	v->broken = false;
+	if (rep->rolled_back && (rc = vault_pending_clear(v)) != 0) {
+		snprintf(rep->detail, sizeof(rep->detail),
+			 "cannot roll back the interrupted key change at "
+			 "offset %llu",
+			 (unsigned long long)vault_pending_off(&v->s));
+		vault_keys_free(&v->k);
+		vault_chain_reset(&v->j);
+	}
 out:
 	vault_keys_free(&k);
 	return rc;
@@ -431,12 +463,17 @@ int idw_vault_compact_begin(struct idw_vault *v)
 		return rc;
 	}
 	v->cbad = false;
-	/* Same header core and slot table, generation kept, both areas
-	 * rebuilt: this also repairs an area that failed its checksum. */
+	/*
+	 * The same slot table, generation kept, both areas rebuilt: this
+	 * also repairs an area that failed its checksum.  The new file is
+	 * of this version's format (a migration) and wholly under the
+	 * current key, so the state of key changes goes.
+	 */
+	vault_compact_slots(&v->s, &v->cs);
 	memset(img, 0, sizeof(img));
-	memcpy(img, v->s.core, VAULT_CORE_SIZE);
-	vault_area_build(&v->s, v->k, img + VAULT_AREA_OFF(0));
-	vault_area_build(&v->s, v->k, img + VAULT_AREA_OFF(1));
+	memcpy(img, v->cs.core, VAULT_CORE_SIZE);
+	vault_area_build(&v->cs, v->k, img + VAULT_AREA_OFF(0));
+	vault_area_build(&v->cs, v->k, img + VAULT_AREA_OFF(1));
 	if ((rc = vault_write_all(v->cfd, img, sizeof(img), 0)) != 0) {
 		idw_vault_compact_abort(v);
 		return rc;
@@ -455,7 +492,7 @@ int idw_vault_compact_put(struct idw_vault *v, const struct idw_vault_rec *rec)
 		return IDW_EINVAL;
 	if (v->k == NULL)
 		return IDW_ELOCKED;
-	if ((rc = vault_rec_seal(&v->s, v->k, &v->cj, rec, &buf, &n)) != 0)
+	if ((rc = vault_rec_seal(&v->cs, v->k, &v->cj, rec, &buf, &n)) != 0)
 		return rc;
 	if ((rc = vault_write_all(v->cfd, buf, n, v->cj.end)) != 0)
 		v->cbad = true; /* commit must not install a partial file */
@@ -481,6 +518,7 @@ int idw_vault_compact_commit(struct idw_vault *v)
 	free(v->cpath);
 	v->cpath = NULL;
 	v->j = v->cj;
+	v->s = v->cs;
 	v->s.cur = 0;
 	/* The new file is in place and in use; only the durability of the
 	 * rename is in doubt when this fails. */
@@ -535,12 +573,20 @@ void idw_vault_close(struct idw_vault *v)
 
 int idw_vault_peek_id(const char *path, uint8_t id[IDW_VAULT_ID_LEN])
 {
+	char why[256];
+
+	return idw_vault_peek(path, id, why, sizeof(why));
+}
+
+int idw_vault_peek(const char *path, uint8_t id[IDW_VAULT_ID_LEN], char *why,
+		   size_t wl)
+{
 	uint8_t hdr[VAULT_HDR_SIZE];
 	struct vault_src src;
 	struct stat st;
-	char why[256];
 	int fd, rc;
 
+	snprintf(why, wl, "%s", "");
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 	if (fd < 0)
 		return errno_err(errno);
@@ -560,10 +606,77 @@ int idw_vault_peek_id(const char *path, uint8_t id[IDW_VAULT_ID_LEN])
 	if ((rc = vault_src_read(&src, 0, hdr,
 				 src.size < sizeof(hdr) ? (size_t)src.size
 							: sizeof(hdr))) != 0 ||
-	    (rc = vault_core_check(hdr, src.size, why, sizeof(why))) != 0)
+	    (rc = vault_core_check(hdr, src.size, why, wl)) != 0)
 		goto out;
 	memcpy(id, hdr + 8, IDW_VAULT_ID_LEN);
 out:
 	close(fd);
+	return rc;
+}
+
+unsigned idw_vault_format_major(const struct idw_vault *v)
+{
+	return v->initialized ? idw_le16_get(v->s.core + 4) : 0;
+}
+
+unsigned idw_vault_format_minor(const struct idw_vault *v)
+{
+	return v->initialized ? idw_le16_get(v->s.core + 6) : 0;
+}
+
+/* A new file beside the vault, O_EXCL: "<path><suffix>", then .1 .. .9. */
+static int create_beside(const char *path, const char *suffix, char *out,
+			 size_t outlen)
+{
+	int fd = -1;
+
+	for (int i = 0; i < 10 && fd < 0; i++) {
+		if (i == 0)
+			snprintf(out, outlen, "%s%s", path, suffix);
+		else
+			snprintf(out, outlen, "%s%s.%d", path, suffix, i);
+		fd = open(out, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC |
+				   O_NOFOLLOW,
+			  0600);
+		if (fd < 0 && errno != EEXIST)
+			return -errno_err(errno);
+	}
+	return fd < 0 ? -IDW_EEXIST : fd;
+}
+
+int idw_vault_keep_copy(struct idw_vault *v, char *out, size_t outlen)
+{
+	char suffix[24];
+	uint8_t buf[65536];
+	struct stat st;
+	uint64_t off = 0;
+	ssize_t r;
+	int fd, rc = 0;
+
+	if (!v->initialized)
+		return IDW_ENOVAULT;
+	snprintf(suffix, sizeof(suffix), ".bak-v%u", idw_vault_format_major(v));
+	if (fstat(v->fd, &st) != 0)
+		return IDW_EIO;
+	fd = create_beside(v->path, suffix, out, outlen);
+	if (fd < 0)
+		return -fd;
+	while (off < (uint64_t)st.st_size) {
+		r = pread(v->fd, buf, sizeof(buf), (off_t)off);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0 || vault_write_all(fd, buf, (size_t)r, off) != 0) {
+			rc = IDW_EIO;
+			break;
+		}
+		off += (uint64_t)r;
+	}
+	if (rc == 0 && fsync(fd) != 0)
+		rc = IDW_EIO;
+	close(fd);
+	if (rc == 0)
+		rc = dir_fsync(v->path);
+	else
+		(void)unlink(out);
 	return rc;
 }

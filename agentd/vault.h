@@ -16,7 +16,11 @@
  * VK and every key derived from it live in the locked arena.
  */
 #define IDW_VAULT_ID_LEN 16
-#define IDW_VAULT_MAJOR 1
+/*
+ * 2.0 added key changes (rekey): rows a 1.0 reader would skip, and then
+ * fail on the journal they describe.  1.0 is read and migrated at start.
+ */
+#define IDW_VAULT_MAJOR 2
 #define IDW_VAULT_MINOR 0
 #define IDW_VAULT_MAX_RECORD (2u * 1024u * 1024u)
 
@@ -58,6 +62,11 @@ struct idw_vault_report {
 	bool truncated_tail;	  /* a torn final record was cut off */
 	uint64_t truncated_bytes; /* how many bytes were cut */
 	char detail[256];	  /* what failed, for a person (no secrets) */
+	/* an interrupted key change (passwd, rekey) was rolled back */
+	bool rolled_back;
+	uint64_t rolled_back_bytes;
+	/* rekeys since the last compaction (the next one finishes them) */
+	unsigned key_links;
 };
 
 struct idw_vault;
@@ -121,6 +130,9 @@ void idw_vault_close(struct idw_vault *v);
  * without opening it for writing.  IDW_ENOENT when missing or empty.
  */
 int idw_vault_peek_id(const char *path, uint8_t id[IDW_VAULT_ID_LEN]) IDW_WUR;
+/* The same, with why saying what is wrong with the header. */
+int idw_vault_peek(const char *path, uint8_t id[IDW_VAULT_ID_LEN], char *why,
+		   size_t wl) IDW_WUR;
 
 /*
  * For the fuzzer and tests: parse a whole vault image held in memory with
@@ -280,6 +292,66 @@ int idw_vault_slot_remove(struct idw_vault *v, uint8_t type, const char *id,
  */
 int idw_vault_verifier_check(const struct idw_vault *v, const char *id,
 			     const uint8_t secret[32]) IDW_WUR;
+
+/*
+ * Key changes (docs/vault-format.md "Key changes").  A rekey makes a new
+ * VK': the passphrase slot wraps it, every other unlocking slot (keychain,
+ * tokens, rows of kinds this version does not know) is dropped, tokens
+ * leaving tombstones; auth-only verifiers stay (they do not depend on
+ * VK).  The journal goes on under VK' after a link record that carries
+ * the old VK under VK'; the next compaction rewrites it all under VK'.
+ * A passphrase change rewrites the passphrase slot (new salt, same cost)
+ * and rekeys unless told not to.  Records given here are written with the
+ * change and committed with it, under the key that follows it.
+ *
+ * The slot table is the commit point: kill the process at any moment and
+ * the vault opens with the old key (and passphrase) and none of the
+ * change, or with the new one and all of it.
+ */
+struct idw_vault_keychange {
+	bool rekey;
+	/* rekey without a new passphrase: the current one, checked against
+	 * its slot (IDW_EUNLOCK) and wrapped around VK' */
+	const uint8_t *pass;
+	size_t passlen;
+	/* the new passphrase (at least 8 bytes), or NULL */
+	const uint8_t *newpass;
+	size_t newlen;
+	int64_t now; /* the tombstones' revoked_at */
+	const struct idw_vault_rec *recs;
+	size_t nrecs;
+	/* out: the change is in force (even when IDW_EIO says the second
+	 * copy of the table failed) */
+	bool committed;
+};
+
+/*
+ * Make the change.  dropped (may be NULL) gets the slots a rekey removed.
+ * IDW_ELOCKED, IDW_EINVAL (a compaction or another change in progress, a
+ * vault of an older format, a passphrase shorter than 8 bytes),
+ * IDW_EUNLOCK, IDW_EIO: nothing changed, unless the commit's first write
+ * succeeded (then IDW_EIO with the change in effect, as for slot changes).
+ */
+int idw_vault_key_change(struct idw_vault *v, struct idw_vault_keychange *kc,
+			 struct idw_slot_info *dropped, size_t max,
+			 size_t *ndropped) IDW_WUR;
+/* The slots a rekey would drop now, in table order. */
+int idw_vault_rekey_drops(const struct idw_vault *v, struct idw_slot_info *out,
+			  size_t max, size_t *n) IDW_WUR;
+/* The Argon2id cost of the passphrase slot (unlocked vault). */
+int idw_vault_pass_cost(const struct idw_vault *v, uint64_t *opslimit,
+			uint64_t *memlimit) IDW_WUR;
+
+/* The format version of the open vault's header (0 before init). */
+unsigned idw_vault_format_major(const struct idw_vault *v);
+unsigned idw_vault_format_minor(const struct idw_vault *v);
+/*
+ * Before a migration: copy the vault file as it is to
+ * "<path>.bak-v<major>" (or .1 ... .9 after it when taken), fsync it and
+ * the directory; out gets the name.  Opens a new file: before the
+ * sandbox only.
+ */
+int idw_vault_keep_copy(struct idw_vault *v, char *out, size_t outlen) IDW_WUR;
 
 /*
  * For the fuzzer and tests: idw_vault_parse_image unlocking with a key

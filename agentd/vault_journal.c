@@ -8,6 +8,7 @@
 #include <sodium.h>
 
 #include "agentd/vault_journal.h"
+#include "agentd/vault_rows.h"
 #include "common/buf.h"
 #include "sandbox/arena.h"
 
@@ -212,73 +213,130 @@ static int rec_corrupt(struct idw_vault_report *rep, uint64_t seq, uint64_t off,
 	return IDW_ECORRUPT;
 }
 
-int vault_journal_replay(const struct vault_src *src,
-			 const struct vault_slots *s,
-			 const struct vault_keys *k, struct vault_chain *c,
-			 idw_vault_rec_cb cb, void *ctx,
-			 struct idw_vault_report *rep)
+/*
+ * Read and open the record at off as number seq after prev.  0 with *rec
+ * pointing into *pt (arena) and *ct (malloc) holding the ciphertext; 1 for
+ * a torn tail (nothing allocated); IDW_ECORRUPT with rep->detail; other
+ * errors.
+ */
+static int rec_load(const struct vault_src *src, const struct vault_slots *s,
+		    const struct vault_keys *k, uint64_t off, uint64_t seq,
+		    const uint8_t prev[TAG_LEN], uint32_t *lenp, uint8_t **ctp,
+		    uint8_t **ptp, struct idw_vault_rec *rec,
+		    struct idw_vault_report *rep)
 {
 	uint8_t h[REC_HDR], lc[LENCHECK_LEN], aad[AAD_LEN];
 	uint8_t *ct = NULL, *pt = NULL;
-	struct idw_vault_rec rec;
-	uint64_t off = VAULT_JOURNAL_OFF, rem;
+	uint64_t rem = src->size - off;
 	uint32_t len = 0;
 	size_t n;
+	int rc;
+
+	*ctp = *ptp = NULL;
+	n = rem < REC_HDR ? (size_t)rem : REC_HDR;
+	if ((rc = vault_src_read(src, off, h, n)) != 0)
+		return rc;
+	/* A torn write leaves a prefix of a real record, so its length
+	 * check holds whenever it is there to check. */
+	if (n >= REC_NONCE) {
+		len = idw_le32_get(h);
+		len_check(k, seq, len, lc);
+		if (sodium_memcmp(lc, h + 4, LENCHECK_LEN) != 0)
+			return rec_corrupt(
+			    rep, seq, off,
+			    "length check failed (damaged, removed or "
+			    "reordered record, bytes after the end, or slot "
+			    "areas older than a rekey of this journal)");
+		if (len < REC_PT_MIN + TAG_LEN || len > IDW_VAULT_MAX_RECORD)
+			return rec_corrupt(rep, seq, off,
+					   "length out of range");
+	}
+	if (n < REC_HDR || len > rem - REC_HDR)
+		return 1;
+	ct = malloc(len);
+	pt = idw_arena_alloc(len - TAG_LEN + DECODE_SLACK);
+	if (ct == NULL || pt == NULL) {
+		rc = IDW_ENOMEM;
+		goto fail;
+	}
+	if ((rc = vault_src_read(src, off + REC_HDR, ct, len)) != 0)
+		goto fail;
+	rec_aad(s, seq, len, prev, aad);
+	if (crypto_aead_xchacha20poly1305_ietf_decrypt(
+		pt + DECODE_SLACK, NULL, NULL, ct, len, aad, AAD_LEN,
+		h + REC_NONCE, k->journal) != 0) {
+		rc = rec_corrupt(rep, seq, off, "authentication failed");
+		goto fail;
+	}
+	if (idw_vault_rec_decode(pt + DECODE_SLACK, len - TAG_LEN, pt, rec) !=
+	    0) {
+		rc = rec_corrupt(rep, seq, off, "bad encoding");
+		goto fail;
+	}
+	*lenp = len;
+	*ctp = ct;
+	*ptp = pt;
+	return 0;
+fail:
+	free(ct);
+	idw_arena_free(pt);
+	return rc;
+}
+
+static bool is_link_rec(const struct idw_vault_rec *rec)
+{
+	return strcmp(rec->kind, VAULT_LINK_KIND) == 0;
+}
+
+int vault_journal_replay_ring(const struct vault_src *src,
+			      const struct vault_slots *s,
+			      const struct vault_ring *ring,
+			      struct vault_chain *c, idw_vault_rec_cb cb,
+			      void *ctx, struct idw_vault_report *rep)
+{
+	uint8_t *ct = NULL, *pt = NULL;
+	struct idw_vault_rec rec;
+	uint64_t off = VAULT_JOURNAL_OFF;
+	uint32_t len = 0;
+	size_t i = 0;
+	bool link;
 	int rc = 0;
 
 	vault_chain_reset(c);
 	while (off < src->size) {
-		rem = src->size - off;
-		n = rem < REC_HDR ? (size_t)rem : REC_HDR;
-		if ((rc = vault_src_read(src, off, h, n)) != 0)
-			goto out;
-		/* A torn write leaves a prefix of a real record, so its
-		 * length check holds whenever it is there to check. */
-		if (n >= REC_NONCE) {
-			len = idw_le32_get(h);
-			len_check(k, c->seq, len, lc);
-			if (sodium_memcmp(lc, h + 4, LENCHECK_LEN) != 0) {
-				rc =
-				    rec_corrupt(rep, c->seq, off,
-						"length check failed (damaged, "
-						"removed or reordered record, "
-						"or bytes after the end)");
-				goto out;
-			}
-			if (len < REC_PT_MIN + TAG_LEN ||
-			    len > IDW_VAULT_MAX_RECORD) {
+		link = false;
+		if (i + 1 < ring->n && off >= ring->off[i + 1]) {
+			if (off != ring->off[i + 1] ||
+			    c->seq != ring->seq[i + 1]) {
 				rc = rec_corrupt(rep, c->seq, off,
-						 "length out of range");
+						 "the journal does not meet "
+						 "its key change");
 				goto out;
 			}
+			i++;
+			link = true;
 		}
-		if (n < REC_HDR || len > rem - REC_HDR) {
+		rc = rec_load(src, s, ring->k[i], off, c->seq, c->tag, &len,
+			      &ct, &pt, &rec, rep);
+		if (rc == 1) {
+			rc = 0;
 			rep->truncated_tail = true;
-			rep->truncated_bytes = rem;
+			rep->truncated_bytes = src->size - off;
 			break;
 		}
-		ct = malloc(len);
-		pt = idw_arena_alloc(len - TAG_LEN + DECODE_SLACK);
-		if (ct == NULL || pt == NULL) {
-			rc = IDW_ENOMEM;
+		if (rc != 0)
 			goto out;
-		}
-		if ((rc = vault_src_read(src, off + REC_HDR, ct, len)) != 0)
-			goto out;
-		rec_aad(s, c->seq, len, c->tag, aad);
-		if (crypto_aead_xchacha20poly1305_ietf_decrypt(
-			pt + DECODE_SLACK, NULL, NULL, ct, len, aad, AAD_LEN,
-			h + REC_NONCE, k->journal) != 0) {
+		if (link != is_link_rec(&rec) ||
+		    (link && (rec.value_len != VAULT_KEY_LEN ||
+			      rec.id[0] != '\0'))) {
 			rc = rec_corrupt(rep, c->seq, off,
-					 "authentication failed");
+					 link ? "not the rekey record its "
+						"slot area names"
+					      : "a rekey record no slot area "
+						"names");
 			goto out;
 		}
-		if (idw_vault_rec_decode(pt + DECODE_SLACK, len - TAG_LEN, pt,
-					 &rec) != 0) {
-			rc = rec_corrupt(rep, c->seq, off, "bad encoding");
-			goto out;
-		}
-		if (cb != NULL && (rc = cb(ctx, &rec)) != 0) {
+		if (!link && cb != NULL && (rc = cb(ctx, &rec)) != 0) {
 			rc = rc < 0 ? rc : IDW_ERR;
 			snprintf(rep->detail, sizeof(rep->detail),
 				 "journal record %llu: refused by the store",
@@ -294,9 +352,109 @@ int vault_journal_replay(const struct vault_src *src,
 		idw_arena_free(pt);
 		pt = NULL;
 	}
+	if (i + 1 < ring->n) {
+		rc = rec_corrupt(rep, c->seq, off,
+				 "the journal ends before its key change");
+		goto out;
+	}
 	c->end = off;
 out:
 	free(ct);
 	idw_arena_free(pt);
+	return rc;
+}
+
+int vault_journal_replay(const struct vault_src *src,
+			 const struct vault_slots *s,
+			 const struct vault_keys *k, struct vault_chain *c,
+			 idw_vault_rec_cb cb, void *ctx,
+			 struct idw_vault_report *rep)
+{
+	struct vault_ring ring = {.n = 1};
+
+	ring.k[0] = (struct vault_keys *)k;
+	ring.off[0] = VAULT_JOURNAL_OFF;
+	return vault_journal_replay_ring(src, s, &ring, c, cb, ctx, rep);
+}
+
+void vault_ring_free(struct vault_ring *r)
+{
+	/* The last key is the caller's. */
+	for (size_t i = 0; i + 1 < r->n; i++)
+		vault_keys_free(&r->k[i]);
+	memset(r, 0, sizeof(*r));
+}
+
+int vault_ring_build(const struct vault_src *src, const struct vault_slots *s,
+		     struct vault_keys *k, struct vault_ring *ring,
+		     struct idw_vault_report *rep)
+{
+	uint64_t off[VAULT_LINK_MAX], seq[VAULT_LINK_MAX];
+	uint8_t prev[TAG_LEN], *ct = NULL, *pt = NULL;
+	struct idw_vault_rec rec;
+	struct row_iter it;
+	struct slot_row r;
+	size_t nl = 0;
+	uint32_t len;
+	int rc = 0;
+
+	memset(ring, 0, sizeof(*ring));
+	vault_rows_begin(&it, s->table, s->table_len);
+	while (vault_rows_next(&it, &r) == 1)
+		if (r.type == VAULT_ROW_LINK && nl < VAULT_LINK_MAX) {
+			off[nl] = vault_change_row_off(&r);
+			seq[nl++] = vault_change_row_seq(&r);
+		}
+	ring->n = nl + 1;
+	ring->k[nl] = k;
+	ring->off[0] = VAULT_JOURNAL_OFF;
+	for (size_t j = nl; j >= 1; j--) {
+		ring->off[j] = off[j - 1];
+		ring->seq[j] = seq[j - 1];
+		memset(prev, 0, sizeof(prev));
+		if ((off[j - 1] == VAULT_JOURNAL_OFF) != (seq[j - 1] == 0) ||
+		    off[j - 1] >= src->size ||
+		    (off[j - 1] > VAULT_JOURNAL_OFF &&
+		     vault_src_read(src, off[j - 1] - TAG_LEN, prev,
+				    TAG_LEN) != 0)) {
+			rc = rec_corrupt(rep, seq[j - 1], off[j - 1],
+					 "the rekey record its slot area names "
+					 "is missing");
+			goto out;
+		}
+		rc = rec_load(src, s, ring->k[j], off[j - 1], seq[j - 1], prev,
+			      &len, &ct, &pt, &rec, rep);
+		if (rc == 1)
+			rc = rec_corrupt(rep, seq[j - 1], off[j - 1],
+					 "the rekey record its slot area names "
+					 "is cut short");
+		if (rc != 0)
+			goto out;
+		if (!is_link_rec(&rec) || rec.value_len != VAULT_KEY_LEN) {
+			rc = rec_corrupt(rep, seq[j - 1], off[j - 1],
+					 "not the rekey record its slot area "
+					 "names");
+			goto out;
+		}
+		if ((ring->k[j - 1] = idw_arena_alloc(sizeof(*k))) == NULL) {
+			rc = IDW_ENOMEM;
+			goto out;
+		}
+		memcpy(ring->k[j - 1]->vk, rec.value, VAULT_KEY_LEN);
+		vault_keys_derive(ring->k[j - 1]);
+		free(ct);
+		ct = NULL;
+		idw_arena_free(pt);
+		pt = NULL;
+	}
+out:
+	free(ct);
+	idw_arena_free(pt);
+	if (rc != 0) {
+		/* Free what was made; k stays the caller's. */
+		for (size_t i = 0; i < nl; i++)
+			vault_keys_free(&ring->k[i]);
+		memset(ring, 0, sizeof(*ring));
+	}
 	return rc;
 }

@@ -57,4 +57,40 @@ int vault_journal_replay(const struct vault_src *src,
 			 idw_vault_rec_cb cb, void *ctx,
 			 struct idw_vault_report *rep) IDW_WUR;
 
+/*
+ * The keys of a journal that went through key changes (rekeys) since it
+ * was last compacted: key i seals the records from off[i] on, the first
+ * of which has seq[i] and is the link record that carries key i - 1.
+ * off[0] is VAULT_JOURNAL_OFF.  The keys are the ring's (vault_ring_free).
+ */
+#define VAULT_RING_MAX 17
+struct vault_ring {
+	size_t n;
+	struct vault_keys *k[VAULT_RING_MAX];
+	uint64_t off[VAULT_RING_MAX];
+	uint64_t seq[VAULT_RING_MAX];
+};
+
+/* The kind of a link record: "rekey", value = the previous VK. */
+#define VAULT_LINK_KIND "rekey"
+
+void vault_ring_free(struct vault_ring *r);
+
+/*
+ * Build the ring from the links of s's table (vault_rows.h), newest
+ * first, starting from k (the key the slot area gave): each link record
+ * is opened with the key in hand and yields the one before.  k is not
+ * the ring's: the ring's last entry points at it and is not freed.
+ */
+int vault_ring_build(const struct vault_src *src, const struct vault_slots *s,
+		     struct vault_keys *k, struct vault_ring *ring,
+		     struct idw_vault_report *rep) IDW_WUR;
+
+/* vault_journal_replay over a ring: link records do not reach cb. */
+int vault_journal_replay_ring(const struct vault_src *src,
+			      const struct vault_slots *s,
+			      const struct vault_ring *ring,
+			      struct vault_chain *c, idw_vault_rec_cb cb,
+			      void *ctx, struct idw_vault_report *rep) IDW_WUR;
+
 #endif

@@ -87,6 +87,12 @@ static int can_change(const struct idw_vault *v)
  */
 static int table_commit(struct idw_vault *v, const struct table_edit *e)
 {
+	return vault_table_commit(v, e, v->k);
+}
+
+int vault_table_commit(struct idw_vault *v, const struct table_edit *e,
+		       const struct vault_keys *k)
+{
 	uint8_t area[VAULT_AREA_SIZE];
 	struct vault_slots n;
 	int first = !v->s.cur, rc = 0;
@@ -101,7 +107,7 @@ static int table_commit(struct idw_vault *v, const struct table_edit *e)
 	n.table_len = (uint32_t)e->len;
 	n.gen = v->s.gen + 1;
 	n.cur = first;
-	vault_area_build(&n, v->k, area);
+	vault_area_build(&n, k, area);
 	if (vault_write_all(v->fd, area, sizeof(area), VAULT_AREA_OFF(first)) !=
 		    0 ||
 	    fsync(v->fd) != 0)

@@ -231,6 +231,69 @@ bool vault_row_known(uint8_t type)
 	return type >= IDW_SLOT_PASSPHRASE && type <= IDW_SLOT_TOMBSTONE;
 }
 
+bool vault_row_is_change(uint8_t type)
+{
+	return type == VAULT_ROW_PENDING || type == VAULT_ROW_LINK;
+}
+
+uint64_t vault_change_row_off(const struct slot_row *r)
+{
+	return idw_le64_get(r->meta);
+}
+
+uint64_t vault_change_row_seq(const struct slot_row *r)
+{
+	return r->type == VAULT_ROW_LINK ? idw_le64_get(r->meta + 8) : 0;
+}
+
+static void link_id(uint64_t off, char id[VAULT_SLOT_ID_MAX + 1])
+{
+	snprintf(id, VAULT_SLOT_ID_MAX + 1, VAULT_LINK_PREFIX "%016llx",
+		 (unsigned long long)off);
+}
+
+size_t vault_change_row_build(uint8_t *out, uint8_t type, uint64_t off,
+			      uint64_t seq)
+{
+	char id[VAULT_SLOT_ID_MAX + 1];
+	size_t idl, ml = type == VAULT_ROW_LINK ? 16 : 8;
+	uint8_t *p = out;
+
+	if (type == VAULT_ROW_LINK)
+		link_id(off, id);
+	else
+		snprintf(id, sizeof(id), "%s", VAULT_PENDING_ID);
+	idl = strlen(id);
+	*p++ = type;
+	*p++ = (uint8_t)idl;
+	memcpy(p, id, idl);
+	p += idl;
+	idw_le16_put(p, (uint16_t)ml);
+	p += 2;
+	idw_le64_put(p, off);
+	if (type == VAULT_ROW_LINK)
+		idw_le64_put(p + 8, seq);
+	p += ml;
+	idw_le16_put(p, 0);
+	return (size_t)(p + 2 - out);
+}
+
+/* A key-change row: its id, sizes and offset as written above. */
+static bool change_row_ok(const struct slot_row *r)
+{
+	char id[VAULT_SLOT_ID_MAX + 1];
+	size_t ml = r->type == VAULT_ROW_LINK ? 16 : 8;
+
+	if (r->meta_len != ml || r->wrapped_len != 0 ||
+	    idw_le64_get(r->meta) < VAULT_JOURNAL_OFF)
+		return false;
+	if (r->type == VAULT_ROW_LINK)
+		link_id(idw_le64_get(r->meta), id);
+	else
+		snprintf(id, sizeof(id), "%s", VAULT_PENDING_ID);
+	return r->id_len == strlen(id) && memcmp(r->id, id, r->id_len) == 0;
+}
+
 static bool row_is(const struct slot_row *r, uint8_t type, const char *id)
 {
 	size_t n = strlen(id);
@@ -244,7 +307,8 @@ int vault_table_check(const uint8_t *t, size_t len, struct slot_row *pp,
 	struct idw_slot_info info;
 	struct row_iter it, it2;
 	struct slot_row r, r2;
-	int found = 0, n = 0, rc;
+	int found = 0, n = 0, rc, nlink = 0, npend = 0;
+	uint64_t last_link = 0;
 
 	vault_rows_begin(&it, t, len);
 	for (; (rc = vault_rows_next(&it, &r)) == 1; n++) {
@@ -257,6 +321,30 @@ int vault_table_check(const uint8_t *t, size_t len, struct slot_row *pp,
 			}
 			*pp = r;
 			found = 1;
+			continue;
+		}
+		if (vault_row_is_change(r.type)) {
+			/* Links in ascending offsets, one pending at most,
+			 * after every link. */
+			if (!change_row_ok(&r) ||
+			    (r.type == VAULT_ROW_LINK &&
+			     (npend > 0 || nlink >= VAULT_LINK_MAX ||
+			      (nlink > 0 &&
+			       vault_change_row_off(&r) <= last_link))) ||
+			    (r.type == VAULT_ROW_PENDING &&
+			     (npend > 0 ||
+			      (nlink > 0 &&
+			       vault_change_row_off(&r) <= last_link)))) {
+				snprintf(why, wl, "slot row %d: bad key-change row",
+					 n);
+				return IDW_ECORRUPT;
+			}
+			if (r.type == VAULT_ROW_LINK) {
+				last_link = vault_change_row_off(&r);
+				nlink++;
+			} else {
+				npend++;
+			}
 			continue;
 		}
 		/* Later kinds of row: not ours to read, but kept. */
@@ -312,6 +400,9 @@ int vault_table_list(const uint8_t *t, size_t len, struct idw_slot_info *out,
 
 	vault_rows_begin(&it, t, len);
 	while (vault_rows_next(&it, &r) == 1) {
+		/* The state of a key change is no slot. */
+		if (vault_row_is_change(r.type))
+			continue;
 		memset(&info, 0, sizeof(info));
 		info.type = r.type;
 		if (r.type == IDW_SLOT_PASSPHRASE || !vault_row_known(r.type)) {

@@ -26,6 +26,21 @@
 /* Larger than any row this version writes (about 300 bytes). */
 #define VAULT_ROW_MAX 512
 
+/*
+ * Rows of format 2 that are not slots but the state of a key change
+ * (agentd/vault_rekey.c, docs/vault-format.md "Key changes"); no wrap.
+ * PENDING: id "pending", meta u64 offset: the journal from there on is an
+ * uncommitted change, cut at unlock.  LINK: id "link-" + 16 hex digits of
+ * the offset, meta u64 offset | u64 seq: the record there, under the key
+ * of this area (or of the next link), carries the key of the records
+ * before it.  Compaction drops both.
+ */
+#define VAULT_ROW_PENDING 6
+#define VAULT_ROW_LINK 7
+#define VAULT_PENDING_ID "pending"
+#define VAULT_LINK_PREFIX "link-"
+#define VAULT_LINK_MAX 16
+
 struct slot_row {
 	uint8_t type;
 	const uint8_t *start; /* the row's first byte */
@@ -61,6 +76,14 @@ int vault_table_find(const uint8_t *t, size_t len, uint8_t type, const char *id,
 
 /* A type this version reads (passphrase .. tombstone). */
 bool vault_row_known(uint8_t type);
+/* A row of a key change (VAULT_ROW_PENDING or VAULT_ROW_LINK). */
+bool vault_row_is_change(uint8_t type);
+/* The offset (and seq, for a link) of a key-change row checked before. */
+uint64_t vault_change_row_off(const struct slot_row *r);
+uint64_t vault_change_row_seq(const struct slot_row *r);
+/* Build a key-change row into out (at least VAULT_ROW_MAX); its length. */
+size_t vault_change_row_build(uint8_t *out, uint8_t type, uint64_t off,
+			      uint64_t seq);
 /* A known row after the passphrase row, decoded and checked for its type. */
 int vault_row_info(const struct slot_row *r, struct idw_slot_info *out) IDW_WUR;
 

@@ -19,6 +19,18 @@
 #define COMMIT_LABEL "idw-vk-commit-v1" /* 16 bytes */
 
 /*
+ * Which idw first reads each major format, for the message that refuses a
+ * newer one.  A vault also names it in its core (CORE_NEEDS), so that a
+ * major this table does not know yet can still be named.
+ */
+static const char *const needs_idw[] = {
+	[1] = "0.1.0",
+	[2] = "0.2.0",
+};
+#define CORE_NEEDS 24
+#define CORE_NEEDS_LEN 16
+
+/*
  * Parameters above SENSITIVE are refused on read, so a planted slot cannot
  * make the agent allocate gigabytes.  Fuzz builds refuse far less, so that
  * the fuzzer spends its time in the parsers rather than in Argon2id.
@@ -38,6 +50,43 @@ void vault_core_make(uint8_t core[VAULT_CORE_SIZE])
 	idw_le16_put(core + 4, IDW_VAULT_MAJOR);
 	idw_le16_put(core + 6, IDW_VAULT_MINOR);
 	randombytes_buf(core + CORE_ID, IDW_VAULT_ID_LEN);
+	vault_core_upgrade(core);
+}
+
+void vault_core_upgrade(uint8_t core[VAULT_CORE_SIZE])
+{
+	idw_le16_put(core + 4, IDW_VAULT_MAJOR);
+	idw_le16_put(core + 6, IDW_VAULT_MINOR);
+	memset(core + CORE_NEEDS, 0, VAULT_CORE_SIZE - CORE_NEEDS);
+	memcpy(core + CORE_NEEDS, needs_idw[IDW_VAULT_MAJOR],
+	       strlen(needs_idw[IDW_VAULT_MAJOR]));
+}
+
+/* The idw version a core of a newer major says it needs, or "". */
+static void core_needs(const uint8_t *hdr, unsigned major, char *out,
+		       size_t size)
+{
+	size_t i;
+
+	out[0] = '\0';
+	if (major < sizeof(needs_idw) / sizeof(needs_idw[0]) &&
+	    needs_idw[major] != NULL) {
+		snprintf(out, size, "%s", needs_idw[major]);
+		return;
+	}
+	for (i = 0; i < CORE_NEEDS_LEN && i + 1 < size; i++) {
+		uint8_t c = hdr[CORE_NEEDS + i];
+
+		if (c == 0)
+			break;
+		if (!((c >= '0' && c <= '9') || c == '.' ||
+		      (c >= 'a' && c <= 'z') || c == '-')) {
+			i = 0;
+			break;
+		}
+		out[i] = (char)c;
+	}
+	out[i] = '\0';
 }
 
 int vault_core_check(const uint8_t *hdr, uint64_t size, char *why, size_t wl)
@@ -55,10 +104,25 @@ int vault_core_check(const uint8_t *hdr, uint64_t size, char *why, size_t wl)
 	major = idw_le16_get(hdr + 4);
 	minor = idw_le16_get(hdr + 6);
 	if (major > IDW_VAULT_MAJOR) {
-		snprintf(why, wl,
-			 "vault format %u.%u is newer than this idw reads "
-			 "(%u.x): upgrade idw",
-			 major, minor, IDW_VAULT_MAJOR);
+		char needs[CORE_NEEDS_LEN + 1];
+
+		/* The needed version is in the core, past the first 8 bytes
+		 * a size check guarantees: read it only when present. */
+		if (size >= VAULT_CORE_SIZE)
+			core_needs(hdr, major, needs, sizeof(needs));
+		else
+			needs[0] = '\0';
+		if (needs[0] != '\0')
+			snprintf(why, wl,
+				 "vault format %u.%u is newer than this idw "
+				 "(%s) reads (up to %u.x): it needs idw >= %s",
+				 major, minor, IDW_VERSION, IDW_VAULT_MAJOR,
+				 needs);
+		else
+			snprintf(why, wl,
+				 "vault format %u.%u is newer than this idw "
+				 "(%s) reads (up to %u.x): upgrade idw",
+				 major, minor, IDW_VERSION, IDW_VAULT_MAJOR);
 		return IDW_EVERSION;
 	}
 	if (major == 0) {
@@ -82,6 +146,16 @@ int vault_core_check(const uint8_t *hdr, uint64_t size, char *why, size_t wl)
 			return IDW_ECORRUPT;
 		}
 	return 0;
+}
+
+static void keys_derive(struct vault_keys *k);
+static int pp_params_check(const uint8_t *meta, char *why, size_t wl);
+static int kek_derive(uint8_t *kek, const uint8_t *pass, size_t passlen,
+		      const uint8_t *meta);
+
+void vault_keys_derive(struct vault_keys *k)
+{
+	keys_derive(k);
 }
 
 static void keys_derive(struct vault_keys *k)
@@ -169,6 +243,16 @@ static int kdf_params(enum idw_kdf_level kdf, uint64_t *ops, uint64_t *mem)
 		return 0;
 	}
 	return IDW_EINVAL;
+}
+
+int vault_pp_kek(uint8_t *kek, const uint8_t *pass, size_t passlen,
+		 const uint8_t *meta)
+{
+	char why[160];
+
+	if (pp_params_check(meta, why, sizeof(why)) != 0)
+		return IDW_ECORRUPT;
+	return kek_derive(kek, pass, passlen, meta);
 }
 
 static int kek_derive(uint8_t *kek, const uint8_t *pass, size_t passlen,

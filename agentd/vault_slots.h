@@ -52,6 +52,12 @@ struct vault_slots {
 
 /* A new header core with a random vault id. */
 void vault_core_make(uint8_t core[VAULT_CORE_SIZE]);
+/*
+ * Set the format version of a core to this version's, and bytes 24..39 to
+ * the idw version that first reads it (NUL-padded ASCII), as a migration
+ * writes it; the vault id stays.
+ */
+void vault_core_upgrade(uint8_t core[VAULT_CORE_SIZE]);
 
 /*
  * Check the clear header of a file of size bytes; hdr holds its first
@@ -113,6 +119,18 @@ void vault_area_build(const struct vault_slots *s, const struct vault_keys *k,
 void vault_area_checksum(const uint8_t core[VAULT_CORE_SIZE],
 			 const uint8_t area[VAULT_AREA_SIZE],
 			 uint8_t out[VAULT_HASH_LEN]);
+
+/* The keys derived from k->vk (slot MAC, journal, length check). */
+void vault_keys_derive(struct vault_keys *k);
+/*
+ * The KEK of a passphrase row from its 33 bytes of metadata, checked as
+ * at unlock (IDW_ECORRUPT for parameters out of range).
+ */
+int vault_pp_kek(uint8_t *kek, const uint8_t *pass, size_t passlen,
+		 const uint8_t *meta) IDW_WUR;
+/* The passphrase row's metadata length and the id it is written with. */
+#define VAULT_PP_META_LEN (1 + 8 + 8 + 16)
+#define VAULT_PP_ID "passphrase"
 
 /* Free (and so wipe) keys; *k becomes NULL. */
 void vault_keys_free(struct vault_keys **k);

@@ -1,13 +1,15 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * The three ways to ask about access, for idw and idw-mcp alike: get
- * (the value, through policy, leases and audit), check_policy (the
- * decision only, nothing released, no access entry) and request_access
- * (a decision for a scope, which may leave a grant for a person).
+ * The ways to ask about access, for idw and idw-mcp alike: get's gate
+ * (policy, leases and grants; get itself is in verbs_get.c),
+ * check_policy (the decision only, nothing released, no access entry)
+ * and request_access (a decision for a scope, which may leave a grant
+ * for a person).
  */
 #include <stdio.h>
 #include <string.h>
 
+#include "agentd/access.h"
 #include "agentd/dispatch.h"
 #include "agentd/gov.h"
 #include "agentd/grants.h"
@@ -20,9 +22,9 @@
 #define SCOPE_MAX 64	   /* as a visa's scope list */
 #define SCOPE_TEXT_MAX 256 /* as a visa's scope entry */
 
-static int audit_pp(struct agent *a, struct peer *p, const char *ppid,
-		    const char *action, const char *purpose, const char *result,
-		    const char *reason)
+int access_audit(struct agent *a, struct peer *p, const char *ppid,
+		 const char *action, const char *purpose, const char *result,
+		 const char *reason)
 {
 	return gov_audit(a, p->principal, p->claimed_actor,
 			 store_find(&a->store, "passport", ppid), action,
@@ -98,13 +100,13 @@ static int grant_for(struct agent *a, struct peer *p, const char *ppid,
 }
 
 /*
- * get's gate: 0 when the value may leave (lease set when a lease lets
- * it, allowed saying why); otherwise the reply is filled and the
- * decision audited.
+ * get's gate (access.h): 0 when the value may leave (lease set when a
+ * lease lets it, allowed saying why); otherwise the reply is filled and
+ * the decision audited.
  */
-static int gate_get(struct agent *a, struct peer *p, const char *ppid,
-		    const char *purpose, int64_t now, struct reply *rep,
-		    char lease[STORE_ID_MAX], char *allowed, size_t alen)
+int access_gate(struct agent *a, struct peer *p, const char *ppid,
+		const char *purpose, int64_t now, struct reply *rep,
+		char lease[STORE_ID_MAX], char *allowed, size_t alen)
 {
 	struct store_item *it = store_find(&a->store, "passport", ppid), *g;
 	char gid[STORE_ID_MAX], reason[256], why[400], msg[512];
@@ -122,7 +124,8 @@ static int gate_get(struct agent *a, struct peer *p, const char *ppid,
 	}
 	if (pr.effect == POLICY_DENY) {
 		policy_result_free(&pr);
-		(void)audit_pp(a, p, ppid, "access", purpose, "denied", reason);
+		(void)access_audit(a, p, ppid, "access", purpose, "denied",
+				   reason);
 		return reply_error(rep, IDW_EDENIED, "access to %s denied: %s",
 				   ppid, reason);
 	}
@@ -140,7 +143,8 @@ static int gate_get(struct agent *a, struct peer *p, const char *ppid,
 		      sizeof(why));
 	cJSON_Delete(scope);
 	if (r == IDW_EDENIED) {
-		(void)audit_pp(a, p, ppid, "access", purpose, "denied", why);
+		(void)access_audit(a, p, ppid, "access", purpose, "denied",
+				   why);
 		return reply_error(rep, r, "access to %s denied: %s", ppid,
 				   why);
 	}
@@ -148,7 +152,7 @@ static int gate_get(struct agent *a, struct peer *p, const char *ppid,
 		return reply_error(rep, r, "saving the request failed: %s",
 				   idw_strerror(r));
 	snprintf(msg, sizeof(msg), "%s; grant %s awaits a person", reason, gid);
-	(void)audit_pp(a, p, ppid, "access", purpose, "pending", msg);
+	(void)access_audit(a, p, ppid, "access", purpose, "pending", msg);
 	r = reply_error(rep, IDW_EPENDING,
 			"approval pending: %s needs a person's approval (%s); "
 			"grant %s is pending: the person runs 'idw approve %s'",
@@ -159,64 +163,6 @@ static int gate_get(struct agent *a, struct peer *p, const char *ppid,
 	     add_grant_info(a, rep->json, gid, now) != 0))
 		return reply_error(rep, IDW_ENOMEM, "out of memory");
 	return r;
-}
-
-int verb_get(struct agent *a, struct peer *p, const struct verb_args *in,
-	     struct reply *rep)
-{
-	int64_t now = gov_now(a);
-	struct store_item *it;
-	const char *purpose = NULL, *reveal;
-	char ppid[STORE_ID_MAX], lease[STORE_ID_MAX] = "", why[300] = "";
-	uint8_t *val = NULL;
-	size_t vlen = 0;
-	cJSON *o, *pp;
-	int r;
-
-	(void)grant_sweep(a, now);
-	if ((it = gov_passport(a, in->req, "id", rep)) == NULL)
-		return IDW_ENOENT;
-	if ((r = gov_text(in->req, "purpose", PURPOSE_MAX, true, &purpose,
-			  rep)) != 0)
-		return r;
-	snprintf(ppid, sizeof(ppid), "%s", it->id);
-	if ((r = gate_get(a, p, ppid, purpose, now, rep, lease, why,
-			  sizeof(why))) != 0)
-		return r;
-	it = store_find(&a->store, "passport", ppid);
-	reveal = idw_json_str(it->meta, "reveal");
-	if (reveal != NULL && strcmp(reveal, "never") == 0) {
-		(void)audit_pp(a, p, ppid, "access", purpose, "denied",
-			       "reveal: never");
-		return reply_error(rep, IDW_EDENIED,
-				   "%s is never revealed; inject it with "
-				   "'idw run' instead",
-				   ppid);
-	}
-	if ((r = store_open_value(it, &val, &vlen)) != 0)
-		return reply_error(rep, r, "the value could not be opened");
-	/* The entry is on disk before the value leaves, or nothing leaves. */
-	if (audit_pp(a, p, ppid, "access", purpose, "allowed", why) != 0) {
-		idw_arena_free(val);
-		return reply_error(rep, IDW_EDENIED,
-				   "the audit log could not be written (%s): "
-				   "request denied",
-				   a->audit.broken ? a->audit.broken_why
-						   : "error");
-	}
-	if ((o = reply_ok(rep)) == NULL) {
-		idw_arena_free(val);
-		return IDW_ENOMEM;
-	}
-	pp = cJSON_AddObjectToObject(o, "passport");
-	cJSON_AddStringToObject(pp, "id", ppid);
-	cJSON_AddStringToObject(pp, "name", idw_json_str(it->meta, "name"));
-	if (lease[0])
-		cJSON_AddStringToObject(o, "grant_id", lease);
-	rep->secret = val;
-	rep->secret_len = vlen;
-	rep->has_secret = true;
-	return 0;
 }
 
 int verb_check_policy(struct agent *a, struct peer *p,
@@ -249,6 +195,11 @@ int verb_check_policy(struct agent *a, struct peer *p,
 	cJSON_AddItemToObject(o, "violations", pr.violations);
 	pr.violations = NULL;
 	cJSON_AddStringToObject(o, "reason", pr.reason);
+	/* So a model knows whether get or a run profile is the way. */
+	cJSON_AddStringToObject(o, "reveal",
+				idw_json_str(it->meta, "reveal") != NULL
+					? idw_json_str(it->meta, "reveal")
+					: "model");
 	if (pr.rule[0] != '\0')
 		cJSON_AddStringToObject(o, "rule", pr.rule);
 	if (g != NULL) {
@@ -389,7 +340,7 @@ int verb_request_access(struct agent *a, struct peer *p,
 				   idw_strerror(r));
 	snprintf(msg, sizeof(msg), "%s%s%s", oc.reason,
 		 oc.grant[0] ? "; grant " : "", oc.grant);
-	if (audit_pp(a, p, ppid, "request", purpose, oc.status, msg) != 0)
+	if (access_audit(a, p, ppid, "request", purpose, oc.status, msg) != 0)
 		return reply_error(rep, IDW_EDENIED,
 				   "the audit log could not be written: "
 				   "request denied");

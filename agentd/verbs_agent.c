@@ -121,6 +121,14 @@ static int unlock_finish(struct agent *a, int r,
 		audit_agent_event(a, NULL, "torn-tail truncation", "ok",
 				  detail);
 	}
+	if (rep->rolled_back) {
+		snprintf(detail, sizeof(detail),
+			 "an interrupted passphrase change or rekey was rolled "
+			 "back: %llu bytes cut",
+			 (unsigned long long)rep->rolled_back_bytes);
+		audit_agent_event(a, NULL, "key change rolled back", "ok",
+				  detail);
+	}
 	return 0;
 }
 
@@ -290,9 +298,31 @@ static int init_proof_key(const cJSON *req, enum idw_kdf_level kdf,
 	return 0;
 }
 
+static int init_reveal_default(struct agent *a, struct peer *p,
+			       const char *value)
+{
+	char tnow[IDW_TIME_LEN];
+	cJSON *m = cJSON_CreateObject();
+
+	if (m == NULL)
+		return IDW_ENOMEM;
+	idw_time_fmt_utc(gov_now(a), tnow);
+	if (cJSON_AddStringToObject(m, "key", GOV_REVEAL_DEFAULT) == NULL ||
+	    cJSON_AddStringToObject(m, "value", value) == NULL ||
+	    cJSON_AddStringToObject(m, "set_at", tnow) == NULL ||
+	    cJSON_AddStringToObject(m, "set_by", p->principal) == NULL) {
+		cJSON_Delete(m);
+		return IDW_ENOMEM;
+	}
+	return store_put(&a->store, a->vault, "config", GOV_REVEAL_DEFAULT, m,
+			 NULL, 0);
+}
+
 int verb_init(struct agent *a, struct peer *p, const struct verb_args *in,
 	      struct reply *rep)
 {
+	const char *reveal;
+	char rdflt[16];
 	enum idw_kdf_level kdf;
 	struct proof_key pk;
 	bool have_pk;
@@ -313,6 +343,11 @@ int verb_init(struct agent *a, struct peer *p, const struct verb_args *in,
 				   "the passphrase must be at least 8 bytes");
 	if (init_proof_key(in->req, kdf, &pk, &have_pk, why, sizeof(why)) != 0)
 		return reply_error(rep, IDW_EUSAGE, "%s", why);
+	reveal = idw_json_str(in->req, "reveal_default");
+	if (reveal != NULL &&
+	    gov_setting_check(GOV_REVEAL_DEFAULT, reveal, rdflt, sizeof(rdflt),
+			      why, sizeof(why)) != 0)
+		return reply_error(rep, IDW_EUSAGE, "reveal_default: %s", why);
 	if ((r = idw_shield_init()) != 0)
 		return reply_error(rep, r, "cannot set up memory");
 	if ((r = idw_vault_init(a->vault, in->secret, in->secret_len, kdf)) !=
@@ -334,6 +369,11 @@ int verb_init(struct agent *a, struct peer *p, const struct verb_args *in,
 		agent_lock(a);
 		return reply_error(rep, r,
 				   "installing the default rules failed");
+	}
+	/* The vault's reveal default, as 'idw config set' would keep it. */
+	if (reveal != NULL && (r = init_reveal_default(a, p, rdflt)) != 0) {
+		agent_lock(a);
+		return reply_error(rep, r, "storing reveal.default failed");
 	}
 	a->locked = false;
 	a->unlock_source = "init";

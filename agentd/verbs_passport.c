@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: ISC */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -109,6 +110,14 @@ int verb_create(struct agent *a, struct peer *p, const struct verb_args *in,
 	if (r != 0)
 		return reply_error(rep, r, "%s",
 				   why[0] ? why : idw_strerror(r));
+	/* Not named: the vault's default ('idw config set reveal.default'). */
+	if (idw_json_str(in->req, "reveal") == NULL &&
+	    !cJSON_ReplaceItemInObjectCaseSensitive(
+		    meta, "reveal",
+		    cJSON_CreateString(gov_setting(a, GOV_REVEAL_DEFAULT)))) {
+		cJSON_Delete(meta);
+		return reply_error(rep, IDW_ENOMEM, "out of memory");
+	}
 	r = store_put(&a->store, a->vault, "passport", id, meta, in->secret,
 		      in->secret_len);
 	if (r != 0)
@@ -136,11 +145,14 @@ int verb_create(struct agent *a, struct peer *p, const struct verb_args *in,
 	return 0;
 }
 
-static int platform_match(const cJSON *meta, const char *platform)
+static int platform_match(const struct store_item *it, const char *platform)
 {
-	const cJSON *pl = cJSON_GetObjectItemCaseSensitive(meta, "platforms");
-	const cJSON *e;
+	const cJSON *pl, *e;
 
+	/* Most passports are ruled out by the summary, without the tree. */
+	if (!store_may_hold(it, "platforms", platform))
+		return 0;
+	pl = cJSON_GetObjectItemCaseSensitive(it->meta, "platforms");
 	cJSON_ArrayForEach(e, pl)
 	{
 		if (cJSON_IsString(e) && strcmp(e->valuestring, platform) == 0)
@@ -149,54 +161,86 @@ static int platform_match(const cJSON *meta, const char *platform)
 	return 0;
 }
 
+/*
+ * Where a page starts.  A cursor is "<position>.<id>" of the last
+ * passport of the previous page, so the next page resumes right after it
+ * without walking what came before.  Should that passport be gone (its
+ * position then holds another), the page starts at its position.
+ */
+static int list_start(struct agent *a, const char *cursor, size_t *start)
+{
+	const struct store_item *it;
+	unsigned long long pos;
+	char *end = NULL;
+
+	*start = 0;
+	if (cursor == NULL)
+		return 0;
+	if (cursor[0] < '0' || cursor[0] > '9')
+		return IDW_EUSAGE;
+	errno = 0;
+	pos = strtoull(cursor, &end, 10);
+	if (errno != 0 || end == cursor || *end != '.' || end[1] == '\0')
+		return IDW_EUSAGE;
+	end++;
+	if (pos < a->store.n && strcmp(a->store.items[pos].id, end) == 0 &&
+	    strcmp(a->store.items[pos].kind, "passport") == 0)
+		*start = (size_t)pos + 1;
+	else if ((it = store_find(&a->store, "passport", end)) != NULL)
+		*start = store_pos(&a->store, it) + 1;
+	else
+		*start = pos < a->store.n ? (size_t)pos : a->store.n;
+	return 0;
+}
+
 int verb_list(struct agent *a, struct peer *p, const struct verb_args *in,
 	      struct reply *rep)
 {
 	const char *status = idw_json_str(in->req, "status");
 	const char *platform = idw_json_str(in->req, "platform");
-	const char *cursor = idw_json_str(in->req, "cursor");
 	int64_t limit = idw_json_int(in->req, "limit", LIST_DEFAULT);
 	int64_t now = idw_now();
-	size_t skip = 0, seen = 0, added = 0;
+	const struct store_item *last = NULL;
+	size_t start, added = 0;
 	cJSON *o, *arr;
 
 	(void)p;
 	if (limit <= 0 || limit > LIST_MAX)
 		limit = limit <= 0 ? LIST_DEFAULT : LIST_MAX;
-	if (cursor != NULL) {
-		char *end = NULL;
-		unsigned long long c = strtoull(cursor, &end, 10);
-
-		if (end == cursor || *end != '\0')
-			return reply_error(rep, IDW_EUSAGE, "bad cursor");
-		skip = (size_t)c;
-	}
+	if (list_start(a, idw_json_str(in->req, "cursor"), &start) != 0)
+		return reply_error(rep, IDW_EUSAGE,
+				   "bad cursor: pass back the next_cursor of "
+				   "the previous page, or none to start");
 	if ((o = reply_ok(rep)) == NULL ||
 	    (arr = cJSON_AddArrayToObject(o, "passports")) == NULL)
 		return IDW_ENOMEM;
-	for (size_t i = 0; i < a->store.n; i++) {
+	for (size_t i = start; i < a->store.n; i++) {
 		const struct store_item *it = &a->store.items[i];
 		cJSON *v;
 
 		if (strcmp(it->kind, "passport") != 0)
 			continue;
+		if (platform != NULL && !platform_match(it, platform))
+			continue;
 		if (status != NULL &&
 		    strcmp(passport_status(it->meta, now), status) != 0)
 			continue;
-		if (platform != NULL && !platform_match(it->meta, platform))
-			continue;
-		if (seen++ < skip)
-			continue;
 		if (added == (size_t)limit) {
-			char next[32];
+			char next[32 + STORE_ID_MAX];
 
-			snprintf(next, sizeof(next), "%zu", skip + added);
-			cJSON_AddStringToObject(o, "next_cursor", next);
+			snprintf(next, sizeof(next), "%zu.%s",
+				 store_pos(&a->store, last), last->id);
+			if (cJSON_AddStringToObject(o, "next_cursor", next) ==
+			    NULL)
+				return IDW_ENOMEM;
 			break;
 		}
-		if ((v = passport_view(it->meta, now)) == NULL)
+		if ((v = passport_view(it->meta, now)) == NULL ||
+		    !cJSON_AddItemToArray(arr, v)) {
+			cJSON_Delete(v);
 			return IDW_ENOMEM;
-		cJSON_AddItemToArray(arr, v);
+		}
+		last = it;
 		added++;
 	}
 	return 0;

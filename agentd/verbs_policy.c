@@ -183,7 +183,8 @@ int verb_policy_remove(struct agent *a, struct peer *p,
 int verb_config_get(struct agent *a, struct peer *p, const struct verb_args *in,
 		    struct reply *rep)
 {
-	static const char *const keys[] = {GOV_ELICITATION, GOV_MAX_TTL};
+	static const char *const keys[] = {GOV_ELICITATION, GOV_MAX_TTL,
+					   GOV_REVEAL_DEFAULT};
 	const char *key = idw_json_str(in->req, "key");
 	cJSON *o, *arr, *v;
 

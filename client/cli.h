@@ -64,7 +64,13 @@ int cli_token_create(const struct cli_args *a);
 int cli_token_list(const struct cli_args *a);
 int cli_token_revoke(const struct cli_args *a);
 int cli_mcp_config(const struct cli_args *a);
+int cli_mcp_wrap(const struct cli_args *a);
+int cli_run_program(const struct cli_args *a); /* idw run (cli_run.c) */
 int cli_audit(const struct cli_args *a);
+/* Backup, restore and repair (cli_backup.c, cli_repair.c). */
+int cli_backup(const struct cli_args *a);
+int cli_restore(const struct cli_args *a);
+int cli_vault_repair(const struct cli_args *a);
 /* Governance (cli_edit.c, cli_gov.c, cli_policy.c). */
 int cli_edit(const struct cli_args *a);
 int cli_delegate(const struct cli_args *a);
@@ -80,6 +86,46 @@ int cli_policy_disable(const struct cli_args *a);
 int cli_policy_remove(const struct cli_args *a);
 int cli_config_set(const struct cli_args *a);
 int cli_config_get(const struct cli_args *a);
+/* The vault key (cli_vault.c). */
+int cli_passwd(const struct cli_args *a);
+int cli_vault_rekey(const struct cli_args *a);
+/* Export and import (cli_export.c, cli_import.c). */
+int cli_export(const struct cli_args *a);
+int cli_import(const struct cli_args *a);
+
+/* Run profiles (cli_profile.c) and values for a person (cli_env.c). */
+int cli_profile_add(const struct cli_args *a);
+int cli_profile_list(const struct cli_args *a);
+int cli_profile_show(const struct cli_args *a);
+int cli_profile_remove(const struct cli_args *a);
+int cli_env(const struct cli_args *a);
+
+/*
+ * The profile called name, as profile_show answers it: {name, program,
+ * args[], env{VAR: passport id}, vars[{var, passport, name, path, reveal,
+ * status}], created, created_by}; *profile_out is the caller's to
+ * cJSON_Delete.  Exit status as cli_call (its message printed).
+ */
+int cli_profile_fetch(struct idwc *c, const char *name, cJSON **profile_out);
+
+/*
+ * Values for `idw get` and `idw env`: a get per value (via, and var when
+ * set); the values whose passport is never revealed then come in one
+ * get_proven with person proof (the passphrase from stdin with
+ * pass_stdin, else /dev/tty; with neither, the agent's refusal stands:
+ * exit 3).  reps has n + 1 entries, each to be freed with cli_reply_free
+ * (which wipes); v[i].val points into them.  Exit status as cli_call.
+ */
+#define CLI_VALUES_MAX 64
+struct cli_value {
+	const char *var; /* the variable it is for, or NULL */
+	const char *ref; /* a passport id or path/name */
+	const uint8_t *val;
+	size_t len;
+};
+int cli_values_fetch(struct idwc *c, struct cli_value *v, size_t n,
+		     const char *purpose, const char *via, bool pass_stdin,
+		     struct idwc_reply *reps);
 
 /* Messages: "idw: " + text, each line escaped for display, on stderr. */
 void cli_warn(const char *text);

@@ -47,6 +47,7 @@ static bool vault_exists(void)
 int cli_init(const struct cli_args *a)
 {
 	const char *kdf = cli_arg_value(a, "kdf");
+	const char *reveal = cli_arg_value(a, "reveal-default");
 	struct idwc_reply rep = {0};
 	struct idw_buf pass;
 	struct idwc *c = NULL;
@@ -59,6 +60,11 @@ int cli_init(const struct cli_args *a)
 	if (!is_kdf(kdf)) {
 		cli_warn("--kdf must be one of: interactive, moderate, "
 			 "sensitive");
+		return CLI_EXIT_USAGE;
+	}
+	if (reveal != NULL && strcmp(reveal, "model") != 0 &&
+	    strcmp(reveal, "never") != 0) {
+		cli_warn("--reveal-default must be model or never");
 		return CLI_EXIT_USAGE;
 	}
 	/* Ask nothing when the answer is already no. */
@@ -87,6 +93,8 @@ int cli_init(const struct cli_args *a)
 	/* The same bytes make the key that will prove a person is present. */
 	req = cli_request("init");
 	if (req == NULL || cJSON_AddStringToObject(req, "kdf", kdf) == NULL ||
+	    (reveal != NULL &&
+	     cJSON_AddStringToObject(req, "reveal_default", reveal) == NULL) ||
 	    (pk = cli_proof_key(pass.d, pass.len, kdf)) == NULL ||
 	    !cJSON_AddItemToObject(req, "proof_key", pk)) {
 		cJSON_Delete(pk);

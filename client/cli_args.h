@@ -25,7 +25,7 @@ struct cli_opt {
 };
 
 #define CLI_MAX_OPTS 24
-#define CLI_MAX_POS 4
+#define CLI_MAX_POS 64 /* idw env VAR=PASSPORT... */
 #define CLI_LIST_MAX 64
 
 struct cli_optval {

@@ -403,31 +403,27 @@ out:
 int cli_get(const struct cli_args *a)
 {
 	const char *purpose = cli_arg_value(a, "purpose");
-	struct idwc_reply rep = {0};
-	cJSON *req;
+	struct idwc_reply reps[2];
+	struct cli_value v = {NULL, cli_arg_pos(a, 0), NULL, 0};
+	struct idwc *c = NULL;
 	int rc;
 
+	memset(reps, 0, sizeof(reps));
 	if (purpose == NULL || purpose[0] == '\0')
 		return usage("--purpose is required: say why the value is "
 			     "needed");
-	req = id_request("get", a);
-	if (req != NULL && !add_str(req, "purpose", purpose)) {
-		cJSON_Delete(req);
-		req = NULL;
-	}
-	if ((rc = cli_simple(CLI_CONN_AUTOSTART, req, NULL, &rep)) != 0)
-		goto out;
-	if (rep.secret == NULL) {
-		cli_warn("the agent's reply has no value");
-		rc = CLI_EXIT_ERR;
-		goto out;
-	}
-	if (cli_write_value(rep.secret, rep.secret_len) != 0) {
+	if ((rc = cli_connect(CLI_CONN_AUTOSTART, NULL, &c)) != 0)
+		return idw_err_exit(rc);
+	/* A 'never' passport is asked again with person proof. */
+	rc = cli_values_fetch(c, &v, 1, purpose, "cli",
+			      cli_arg_set(a, "passphrase-stdin"), reps);
+	if (rc == 0 && cli_write_value(v.val, v.len) != 0) {
 		cli_warn("writing the value to stdout failed");
 		rc = CLI_EXIT_ERR;
 	}
-out:
-	cli_reply_free(&rep);
+	cli_reply_free(&reps[0]);
+	cli_reply_free(&reps[1]);
+	idwc_close(c);
 	return rc;
 }
 

@@ -238,6 +238,62 @@ static int add_proof(cJSON *req, const uint8_t nonce[CLI_PROOF_CHALLENGE_LEN],
 	return 0;
 }
 
+int cli_proof_read(struct idwc *c, const char *verb, unsigned flags,
+		   struct idw_buf *pass)
+{
+	const char *vault_hex = idwc_hello_info(c)->vault_id;
+	uint8_t vid[CLI_PROOF_VAULT_ID_LEN];
+	struct challenge ch;
+	int rc;
+
+	if (!hex_exact(vault_hex, vid, sizeof(vid))) {
+		cli_warnf("no vault in %s: run 'idw init'", cli_home());
+		return idw_err_exit(IDW_ENOVAULT);
+	}
+	/* A first challenge says at once whether a proof can be given. */
+	if ((rc = ask_challenge(c, verb, vault_hex, &ch)) != 0)
+		return rc;
+	if (read_proof_pass(flags, verb, pass) != 0)
+		return idw_err_exit(IDW_EPROOF);
+	return 0;
+}
+
+int cli_call_proven_pass(struct idwc *c, cJSON *req,
+			 const struct idw_buf *secret,
+			 const struct idw_buf *pass, struct idwc_reply *rep)
+{
+	const char *verb = idw_json_str(req, "verb");
+	const char *vault_hex = idwc_hello_info(c)->vault_id;
+	uint8_t vid[CLI_PROOF_VAULT_ID_LEN], sig[CLI_PROOF_SIG_LEN];
+	struct challenge ch;
+	int rc, r;
+
+	memset(rep, 0, sizeof(*rep));
+	if (verb == NULL || strlen(verb) >= PROOF_VERB_MAX ||
+	    cJSON_GetObjectItemCaseSensitive(req, "proof") != NULL ||
+	    !hex_exact(vault_hex, vid, sizeof(vid))) {
+		cli_warn("a request to prove needs a verb, a vault and no "
+			 "proof yet");
+		return CLI_EXIT_ERR;
+	}
+	if ((rc = ask_challenge(c, verb, vault_hex, &ch)) != 0)
+		return rc;
+	r = cli_proof_sign(pass->d, pass->len, ch.salt, ch.opslimit,
+			   ch.memlimit, vid, ch.nonce, verb, req,
+			   secret ? secret->d : NULL, secret ? secret->len : 0,
+			   sig);
+	if (r == 0)
+		r = add_proof(req, ch.nonce, sig);
+	if (r != 0) {
+		cli_warnf("signing the person proof failed: %s",
+			  idw_strerror(r));
+		return CLI_EXIT_ERR;
+	}
+	rc = cli_call(c, req, secret, rep);
+	cJSON_DeleteItemFromObjectCaseSensitive(req, "proof");
+	return rc;
+}
+
 int cli_call_proven(struct idwc *c, cJSON *req, const struct idw_buf *secret,
 		    unsigned flags, struct idwc_reply *rep)
 {

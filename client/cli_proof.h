@@ -36,6 +36,20 @@ int cli_call_proven(struct idwc *c, cJSON *req, const struct idw_buf *secret,
 		    unsigned flags, struct idwc_reply *rep);
 
 /*
+ * For a verb that sends several proven requests with one passphrase
+ * (import, export): cli_proof_read checks a proof can be given for verb
+ * and reads the passphrase into pass (made with idw_buf_init(pass,
+ * CLI_PASS_MAX + 2, IDW_BUF_SECURE); the caller frees it), then
+ * cli_call_proven_pass signs and sends each request with it.  Exit
+ * statuses as cli_call_proven.
+ */
+int cli_proof_read(struct idwc *c, const char *verb, unsigned flags,
+		   struct idw_buf *pass);
+int cli_call_proven_pass(struct idwc *c, cJSON *req,
+			 const struct idw_buf *secret,
+			 const struct idw_buf *pass, struct idwc_reply *rep);
+
+/*
  * The usual shape of a proof-taking verb: connect (starting the agent if
  * need be), send req with proof (from stdin when the verb's
  * --passphrase-stdin is set), close.  req is consumed.  Exit status as

@@ -11,6 +11,7 @@ static const struct cli_opt json_opts[] = {{"json", CLI_OPT_FLAG},
 					   {NULL, CLI_OPT_FLAG}};
 static const struct cli_opt init_opts[] = {
 	{"kdf", CLI_OPT_VALUE},
+	{"reveal-default", CLI_OPT_VALUE},
 	{"passphrase-stdin", CLI_OPT_FLAG},
 	{NULL, CLI_OPT_FLAG},
 };
@@ -75,13 +76,83 @@ static const struct cli_opt list_opts[] = {
 	{NULL, CLI_OPT_FLAG},
 };
 static const struct cli_opt get_opts[] = {{"purpose", CLI_OPT_VALUE},
+					  {"passphrase-stdin", CLI_OPT_FLAG},
 					  {NULL, CLI_OPT_FLAG}};
+static const struct cli_opt env_opts[] = {
+	{"format", CLI_OPT_VALUE},
+	{"purpose", CLI_OPT_VALUE},
+	{"passphrase-stdin", CLI_OPT_FLAG},
+	{NULL, CLI_OPT_FLAG},
+};
+static const struct cli_opt profile_add_opts[] = {
+	{"env", CLI_OPT_LIST},
+	{"replace", CLI_OPT_FLAG},
+	{"passphrase-stdin", CLI_OPT_FLAG},
+	{NULL, CLI_OPT_FLAG},
+};
 static const struct cli_opt reason_opts[] = {{"reason", CLI_OPT_VALUE},
 					     {NULL, CLI_OPT_FLAG}};
 /* Verbs that take person proof. */
 static const struct cli_opt proof_opts[] = {{"passphrase-stdin", CLI_OPT_FLAG},
 					    {NULL, CLI_OPT_FLAG}};
 
+static const struct cli_opt export_opts[] = {
+	{"format", CLI_OPT_VALUE},
+	{"with-values", CLI_OPT_FLAG},
+	{"output", CLI_OPT_VALUE},
+	{"passphrase-stdin", CLI_OPT_FLAG},
+	{NULL, CLI_OPT_FLAG},
+};
+static const struct cli_opt import_opts[] = {
+	{"dotenv", CLI_OPT_VALUE},	    {"mcp-config", CLI_OPT_VALUE},
+	{"path", CLI_OPT_VALUE},	    {"type", CLI_OPT_VALUE},
+	{"skip-existing", CLI_OPT_FLAG},    {"passphrase-stdin", CLI_OPT_FLAG},
+	{NULL, CLI_OPT_FLAG},
+};
+
+static const struct cli_opt passwd_opts[] = {
+	{"no-rekey", CLI_OPT_FLAG},
+	{"yes", CLI_OPT_FLAG},
+	{"passphrase-stdin", CLI_OPT_FLAG},
+	{NULL, CLI_OPT_FLAG},
+};
+static const struct cli_opt rekey_opts[] = {
+	{"yes", CLI_OPT_FLAG},
+	{"passphrase-stdin", CLI_OPT_FLAG},
+	{NULL, CLI_OPT_FLAG},
+};
+static const struct cli_opt backup_opts[] = {
+	{"with-audit", CLI_OPT_FLAG},
+	{"force", CLI_OPT_FLAG},
+	{NULL, CLI_OPT_FLAG},
+};
+static const struct cli_opt restore_opts[] = {
+	{"yes", CLI_OPT_FLAG},
+	{"passphrase-stdin", CLI_OPT_FLAG},
+	{NULL, CLI_OPT_FLAG},
+};
+static const struct cli_verb vault_verbs[] = {
+	{"rekey", cli_vault_rekey, rekey_opts, 0, 0,
+	 "vault rekey [--yes] [--passphrase-stdin]",
+	 "Make a new vault key.  The passphrase slot is wrapped around it;\n"
+	 "every other unlocking slot (the OS keychain, session tokens) is\n"
+	 "listed and dropped, after a yes on the terminal or --yes.  From\n"
+	 "then on no earlier token, keychain key or copy of the slot areas\n"
+	 "opens the vault; the next agent start re-encrypts what was written\n"
+	 "before under the new key.  Auth-only tokens stay.  Takes person\n"
+	 "proof; --passphrase-stdin reads the passphrase from stdin.",
+	 0, NULL},
+	{"repair", cli_vault_repair, restore_opts, 0, 0,
+	 "vault repair [--yes] [--passphrase-stdin]",
+	 "For a vault that refuses to open because a journal record fails\n"
+	 "its check: show what is damaged (record, offset, what follows)\n"
+	 "and, after a yes on the terminal or --yes, keep the whole file as\n"
+	 "vault.idw.damaged-<time> and cut the vault to its valid prefix;\n"
+	 "then re-anchor the audit log.  Takes the passphrase itself\n"
+	 "(never IDW_PASSPHRASE); never runs by itself.",
+	 0, NULL},
+	{NULL, NULL, NULL, 0, 0, NULL, NULL, 0, NULL},
+};
 static const struct cli_verb agent_verbs[] = {
 	{"start", cli_agent_start, no_opts, 0, 0, "agent start",
 	 "Start the agent of this vault if none runs (unlocking it) and\n"
@@ -109,6 +180,18 @@ static const struct cli_opt mcp_config_opts[] = {
 	{"client", CLI_OPT_VALUE},
 	{"wrapper", CLI_OPT_FLAG},
 	{NULL, CLI_OPT_FLAG},
+};
+
+static const struct cli_opt run_opts[] = {
+	{"env", CLI_OPT_LIST},	      {"env-file", CLI_OPT_VALUE},
+	{"purpose", CLI_OPT_VALUE},   {"inherit-env", CLI_OPT_FLAG},
+	{"no-redact", CLI_OPT_FLAG},  {"profile", CLI_OPT_VALUE},
+	{NULL, CLI_OPT_FLAG},
+};
+static const struct cli_opt mcp_wrap_opts[] = {
+	{"name", CLI_OPT_VALUE},	    {"env", CLI_OPT_LIST},
+	{"client", CLI_OPT_VALUE},	    {"replace", CLI_OPT_FLAG},
+	{"passphrase-stdin", CLI_OPT_FLAG}, {NULL, CLI_OPT_FLAG},
 };
 
 static const struct cli_verb token_verbs[] = {
@@ -178,10 +261,35 @@ static const struct cli_verb config_verbs[] = {
 	{"set", cli_config_set, proof_opts, 2, 2,
 	 "config set KEY VALUE [--passphrase-stdin]",
 	 "Change a setting: approval.elicitation on|off,\n"
-	 "approval.max_ttl DURATION.  Takes person proof.",
+	 "approval.max_ttl DURATION, reveal.default model|never (the reveal\n"
+	 "of passports created without --reveal).  Takes person proof.",
 	 0, NULL},
 	{"get", cli_config_get, no_opts, 0, 1, "config get [KEY]",
 	 "Show one setting, or all with what they do.", 0, NULL},
+	{NULL, NULL, NULL, 0, 0, NULL, NULL, 0, NULL},
+};
+
+static const struct cli_verb profile_verbs[] = {
+	{"add", cli_profile_add, profile_add_opts, 1, 1,
+	 "profile add NAME [--env VAR=PASSPORT]... [--replace]\n"
+	 "           [--passphrase-stdin] -- PROGRAM ARGS...",
+	 "Pin a run profile: PROGRAM (found through PATH and made an\n"
+	 "absolute real path), its arguments, and each VAR bound to a\n"
+	 "passport (an id or path/name, resolved now).  'idw run --profile\n"
+	 "NAME' starts it; only a profile gets 'never' passports.  NAME is\n"
+	 "1 to 63 of A-Z a-z 0-9 . _ -.  --replace overwrites a profile of\n"
+	 "that name.  Takes person proof.",
+	 CLI_VERB_REST, NULL},
+	{"list", cli_profile_list, json_opts, 0, 0, "profile list [--json]",
+	 "List run profiles: name, variables, command.", 0, NULL},
+	{"show", cli_profile_show, json_opts, 1, 1,
+	 "profile show NAME [--json]",
+	 "Show a run profile: its command and, per variable, the passport\n"
+	 "it gets (name, reveal, status).",
+	 0, NULL},
+	{"remove", cli_profile_remove, proof_opts, 1, 1,
+	 "profile remove NAME [--passphrase-stdin]",
+	 "Remove a run profile.  Takes person proof.", 0, NULL},
 	{NULL, NULL, NULL, 0, 0, NULL, NULL, 0, NULL},
 };
 
@@ -193,6 +301,17 @@ static const struct cli_verb mcp_verbs[] = {
 	 "absolute path and no secret in it.  --wrapper points it at\n"
 	 "idw-mcp-wrapper, which reads a session token from a file.",
 	 0, NULL},
+	{"wrap", cli_mcp_wrap, mcp_wrap_opts, 0, 0,
+	 "mcp wrap --name SERVER [--env NAME=PASSPORT]... [--replace]\n"
+	 "           [--client claude-desktop|claude-code|json]\n"
+	 "           [--passphrase-stdin] -- PROGRAM ARGS...",
+	 "Keep another MCP server's credentials out of its config: pin\n"
+	 "PROGRAM (made absolute), its arguments and variables as the run\n"
+	 "profile SERVER (person proof; --replace overwrites one), then\n"
+	 "print the config entry that starts it with 'idw run --profile\n"
+	 "SERVER'.  The entry names no value; 'never' passports are served\n"
+	 "to this profile only.",
+	 CLI_VERB_REST, NULL},
 	{NULL, NULL, NULL, 0, 0, NULL, NULL, 0, NULL},
 };
 
@@ -206,12 +325,14 @@ static const struct cli_opt audit_opts[] = {
 
 const struct cli_verb cli_verbs[] = {
 	{"init", cli_init, init_opts, 0, 0,
-	 "init [--kdf interactive|moderate|sensitive] [--passphrase-stdin]",
+	 "init [--kdf interactive|moderate|sensitive] [--passphrase-stdin]\n"
+	 "           [--reveal-default model|never]",
 	 "Create the vault of this home.  The new passphrase comes from\n"
 	 "IDW_PASSPHRASE, else the first line of stdin with\n"
 	 "--passphrase-stdin, else it is typed twice on the terminal; at\n"
 	 "least 8 bytes.  --kdf sets the cost of deriving the key from it\n"
-	 "(default moderate).",
+	 "(default moderate).  --reveal-default never keeps the values of\n"
+	 "passports created without --reveal from the model (default model).",
 	 0, NULL},
 	{"create", cli_create, create_opts, 0, 0,
 	 "create --name NAME --type TYPE [--platform P]... [--visa TYPE]\n"
@@ -238,10 +359,22 @@ const struct cli_verb cli_verbs[] = {
 	 0, NULL},
 	{"show", cli_show, json_opts, 1, 1, "show ID [--json]",
 	 "Show one passport's metadata.  Never the value.", 0, NULL},
-	{"get", cli_get, get_opts, 1, 1, "get ID --purpose TEXT",
-	 "Print the value of a passport alone, followed by a newline.  The\n"
-	 "purpose is required and recorded in the audit log.  Exits 3 when\n"
-	 "the passport is revoked, suspended or expired.",
+	{"get", cli_get, get_opts, 1, 1,
+	 "get ID --purpose TEXT [--passphrase-stdin]",
+	 "Print the value of a passport alone, followed by a newline.  ID is\n"
+	 "an id or path/name.  The purpose is required and recorded in the\n"
+	 "audit log.  Exits 3 when the passport is revoked, suspended or\n"
+	 "expired.  A 'never' passport takes person proof (the passphrase on\n"
+	 "the terminal, or the first line of stdin with --passphrase-stdin).",
+	 0, NULL},
+	{"env", cli_env, env_opts, 1, CLI_VALUES_MAX,
+	 "env [--format dotenv|shell|json] [--purpose TEXT]\n"
+	 "           [--passphrase-stdin] VAR=PASSPORT...",
+	 "Print variables for a person at a terminal: dotenv (VAR=\"...\"),\n"
+	 "shell (export VAR='...') or json.  Each value is audited (purpose\n"
+	 "default 'idw env'); 'never' passports take one person proof for\n"
+	 "all.  To give values to a program, 'idw run' keeps them off the\n"
+	 "screen.",
 	 0, NULL},
 	{"revoke", cli_revoke, reason_opts, 1, 1, "revoke ID --reason TEXT",
 	 "Revoke a passport for good.", 0, NULL},
@@ -318,6 +451,30 @@ const struct cli_verb cli_verbs[] = {
 	 "'idw audit verify' checks the whole log's chain and its checkpoints\n"
 	 "in the vault; it exits 1 when anything was removed, changed or cut.",
 	 0, NULL},
+	{"export", cli_export, export_opts, 0, 0,
+	 "export [--format json] [--with-values] [--output FILE]\n"
+	 "           [--passphrase-stdin]",
+	 "Write every passport, one a line, as a JSON document that 'idw\n"
+	 "import' reads back.  Metadata only, unless --with-values: then\n"
+	 "every value too, which takes person proof and is audited per\n"
+	 "passport.  --output FILE writes a new file only you can read\n"
+	 "(never over an existing one); else standard output.",
+	 0, NULL},
+	{"import", cli_import, import_opts, 0, 1,
+	 "import FILE | --dotenv FILE [--path PREFIX] | --mcp-config FILE\n"
+	 "           [--type TYPE] [--skip-existing] [--passphrase-stdin]",
+	 "Make passports from a file, all or nothing: an 'idw export\n"
+	 "--with-values' file, a .env file (each variable a passport named\n"
+	 "after it, under --path), or an MCP client config (each literal\n"
+	 "secret in a server's env becomes a passport under mcp/SERVER, the\n"
+	 "server gets a run profile, and the config is rewritten, after a\n"
+	 "backup copy FILE.idw-bak, to start it with 'idw run --profile').\n"
+	 "Every mistake is named by its line and nothing is imported while\n"
+	 "one remains.  A passport whose id or path and name exists is an\n"
+	 "error, or left as it is with --skip-existing.  --type sets the\n"
+	 "credential type of .env and MCP imports (default api-key).  Takes\n"
+	 "person proof.",
+	 0, NULL},
 	{"lock", cli_lock, no_opts, 0, 0, "lock",
 	 "Make the agent wipe its keys and secrets; it keeps running, locked,\n"
 	 "until 'idw unlock'.",
@@ -329,11 +486,62 @@ const struct cli_verb cli_verbs[] = {
 	 0, NULL},
 	{"agent", NULL, NULL, 0, 0, "agent start|stop|status|restart",
 	 "Manage the agent of this vault.", CLI_VERB_GROUP, agent_verbs},
+	{"passwd", cli_passwd, passwd_opts, 0, 0,
+	 "passwd [--no-rekey] [--yes] [--passphrase-stdin]",
+	 "Change the passphrase: the current one (person proof), then the\n"
+	 "new one twice, at least 8 bytes; --passphrase-stdin reads the\n"
+	 "three lines from stdin.  The passphrase slot and the person-proof\n"
+	 "key are rewritten, and the vault is rekeyed (see 'idw vault\n"
+	 "rekey', --yes confirms dropping slots) unless --no-rekey.  After\n"
+	 "it the old passphrase neither unlocks nor proves.",
+	 0, NULL},
+	{"backup", cli_backup, backup_opts, 1, 1,
+	 "backup FILE [--with-audit] [--force]",
+	 "Write a consistent copy of the vault to FILE (0600) while the\n"
+	 "agent keeps serving; --with-audit also copies the audit log to\n"
+	 "FILE.audit.  Ciphertext only, so no proof: but the copy opens\n"
+	 "with today's passphrase, tokens and keychain key until 'idw vault\n"
+	 "rekey'.  An existing FILE is kept unless --force.",
+	 0, NULL},
+	{"restore", cli_restore, restore_opts, 1, 1,
+	 "restore FILE [--yes] [--passphrase-stdin]",
+	 "Replace the vault with a backup of the same vault, after a yes on\n"
+	 "the terminal or --yes (person proof).  The agent stops (clients\n"
+	 "are told), the replaced vault is kept as vault.idw.replaced-<time>\n"
+	 "and the audit log is re-anchored so it accepts the older vault.\n"
+	 "The restored vault opens with the secrets of its day.",
+	 0, NULL},
+	{"vault", NULL, NULL, 0, 0, "vault rekey|repair",
+	 "The vault file and its key.", CLI_VERB_GROUP, vault_verbs},
 	{"auth", NULL, NULL, 0, 0, "auth login|logout|status|token",
 	 "Unlocking without a passphrase: the OS keychain and session\n"
 	 "tokens.",
 	 CLI_VERB_GROUP, auth_verbs},
-	{"mcp", NULL, NULL, 0, 0, "mcp config",
+	{"run", cli_run_program, run_opts, 0, 0,
+	 "run [--env NAME=PASSPORT]... [--env-file FILE] [--purpose TEXT]\n"
+	 "           [--inherit-env] [--no-redact] -- PROGRAM ARGS...\n"
+	 "       idw run --profile NAME [--purpose TEXT] [--inherit-env]\n"
+	 "           [--no-redact]",
+	 "Start PROGRAM with each NAME set to a passport's value, fetched\n"
+	 "through policy, grants and audit (one audit entry per variable;\n"
+	 "the purpose defaults to 'idw run PROGRAM').  Nothing starts when\n"
+	 "a value is refused (exit 3) or waits for approval (exit 4).\n"
+	 "--env-file reads lines NAME=idw://PASSPORT (an id or path/name).\n"
+	 "The environment is clean but for PATH, HOME, USER, LOGNAME,\n"
+	 "SHELL, TERM, LANG, LC_*, TZ, TMPDIR and XDG_RUNTIME_DIR;\n"
+	 "--inherit-env passes idw's own, minus every IDW_*.  Output is\n"
+	 "redacted: a value in plain, base64, base64url, hex, percent or\n"
+	 "JSON-escaped form becomes <redacted:NAME> (--no-redact for binary\n"
+	 "output).  This stops accidental echo, not a program that sets out\n"
+	 "to leak.  Signals sent to idw are passed on; the exit status is\n"
+	 "the program's (128+N when killed by signal N; 127 not found, 126\n"
+	 "not runnable).  --profile runs a profile pinned with 'idw profile\n"
+	 "add' or 'idw mcp wrap', and only it gets 'never' passports.",
+	 CLI_VERB_REST, NULL},
+	{"profile", NULL, NULL, 0, 0, "profile add|list|show|remove",
+	 "Run profiles: programs pinned with their passports.", CLI_VERB_GROUP,
+	 profile_verbs},
+	{"mcp", NULL, NULL, 0, 0, "mcp config|wrap",
 	 "Configuration for MCP clients.", CLI_VERB_GROUP, mcp_verbs},
 	{NULL, NULL, NULL, 0, 0, NULL, NULL, 0, NULL},
 };

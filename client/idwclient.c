@@ -192,7 +192,8 @@ static int roundtrip(struct idwc *c, uint16_t type, const char *json,
 			rep->message = idw_strerror(rep->err);
 	}
 	if (f.has_secret) {
-		rep->secret = sodium_malloc(f.secret_len ? f.secret_len : 1);
+		rep->secret =
+			idw_buf_secure_alloc(f.secret_len, &rep->secret_cap);
 		if (rep->secret == NULL) {
 			r = IDW_ENOMEM;
 			goto out;
@@ -516,6 +517,16 @@ static int hello(struct idwc *c, const struct idwc_opts *o, const char *home,
 	}
 	if (r != 0)
 		return r;
+	if (!rep.ok && rep.err == IDW_EVERSION) {
+		/* An agent of another wire version refused our frame. */
+		s = idw_json_str(rep.json, "agent_version");
+		snprintf(why, whylen,
+			 "agent v%s running, client v%s: run 'idw agent "
+			 "restart'",
+			 s ? s : "?", IDW_VERSION);
+		r = IDW_EVERSION;
+		goto out;
+	}
 	if (!rep.ok) {
 		snprintf(why, whylen, "%s", rep.message);
 		r = rep.err;
@@ -698,8 +709,7 @@ void idwc_reply_free(struct idwc_reply *rep)
 {
 	if (rep->json != NULL)
 		cJSON_Delete(rep->json);
-	if (rep->secret != NULL)
-		sodium_free(rep->secret);
+	idw_buf_secure_free(rep->secret, rep->secret_cap); /* wipes */
 	memset(rep, 0, sizeof(*rep));
 }
 

@@ -49,7 +49,9 @@ struct idwc_hello {
 
 /*
  * A reply.  json is parsed (the caller may read it); secret, when present,
- * is in sodium_malloc memory and wiped by idwc_reply_free.
+ * is in locked memory (idw_buf_secure_alloc: secret_cap is its block's
+ * size, 0 for a block from plain sodium_malloc) and wiped by
+ * idwc_reply_free.
  */
 struct idwc_reply {
 	cJSON *json;
@@ -58,6 +60,7 @@ struct idwc_reply {
 	const char *message; /* points into json */
 	uint8_t *secret;
 	size_t secret_len;
+	size_t secret_cap;
 };
 
 /*
@@ -67,8 +70,8 @@ struct idwc_reply {
  * and what happened; *no_source is set when no source was present at all,
  * so a terminal client may prompt), IDW_ENOAGENT when no agent runs and
  * autostart is off (the home is then never created), IDW_EAGENT when an
- * agent could not be reached, started or spoken to, IDW_EPERM when the server is another uid or another
- * vault.
+ * agent could not be reached, started or spoken to, IDW_EPERM when the server
+ * is another uid or another vault.
  */
 int idwc_connect(const struct idwc_opts *o, struct idwc **out, char *why,
 		 size_t whylen, bool *no_source) IDW_WUR;

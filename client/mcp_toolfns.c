@@ -250,6 +250,9 @@ int mcp_t_check(struct mcp_call *c)
 		    ? !copy(res, "violations", c->rep.json, "violations")
 		    : cJSON_AddArrayToObject(res, "violations") == NULL)
 		return IDW_ENOMEM;
+	/* never: get_credential refuses; the person runs it via a profile. */
+	if (!copy(res, "reveal", c->rep.json, "reveal"))
+		return IDW_ENOMEM;
 	return 0;
 }
 

@@ -57,7 +57,9 @@ static const struct mcp_tool tools[] = {
 		"\"object\","
 		"\"properties\":{\"id\":" S_STR ",\"name\":" S_STR
 		",\"credential_type\":" S_STR ",\"status\":" S_STR
-		",\"platforms\":" S_STR_ARRAY "},"
+		",\"platforms\":" S_STR_ARRAY
+		",\"reveal\":{\"type\":\"string\",\"enum\":[\"model\","
+		"\"never\"]}},"
 		"\"required\":[\"id\",\"name\",\"status\"]}},"
 		"\"next_cursor\":" S_STR "},"
 		"\"required\":[\"success\",\"passports\"]}",
@@ -74,7 +76,9 @@ static const struct mcp_tool tools[] = {
 		"the access and its purpose are written to the audit log. Call "
 		"check_policy first. Use the value only for that purpose and "
 		"never "
-		"repeat it.",
+		"repeat it. A passport whose reveal is never (list_passports, "
+		"check_policy) is not given to you: the person runs the "
+		"program that needs it with 'idw run --profile'.",
 		"{\"type\":\"object\",\"properties\":{" S_PASSPORT_ID
 		"," S_PURPOSE("Why you need the value now, specifically; it is "
 			      "recorded "
@@ -139,7 +143,9 @@ static const struct mcp_tool tools[] = {
 		"{\"type\":\"object\",\"properties\":{"
 		"\"success\":{\"type\":\"boolean\"},\"allowed\":{\"type\":"
 		"\"boolean\"},\"effect\":" S_STR ",\"violations\":{\"type\":"
-		"\"array\",\"items\":{\"type\":\"object\"}}},"
+		"\"array\",\"items\":{\"type\":\"object\"}},"
+		"\"reveal\":{\"type\":\"string\",\"enum\":[\"model\","
+		"\"never\"]}},"
 		"\"required\":[\"success\",\"allowed\",\"effect\","
 		"\"violations\"]}",
 		"{\"title\":\"Check policy\",\"readOnlyHint\":true,"

@@ -15,12 +15,110 @@ void idw_buf_init(struct idw_buf *b, size_t max, int flags)
 	b->flags = flags;
 }
 
+/*
+ * Locked blocks kept for reuse.  A sodium_malloc/sodium_free pair costs an
+ * mmap, an mlock, mprotects, an munlock and an munmap with its TLB
+ * shootdowns; a secure buffer is made and dropped on every request and
+ * reply, so freed blocks of the usual sizes are wiped and kept here
+ * instead, locked and guarded as they were made.  A block's usable size
+ * fills its pages (sodium_malloc's 16-byte canary shares them), so a
+ * class is a page count: 1, 2, 4 ... SECURE_NCLASS-1 doubling.  The cache
+ * is per thread: blocks never cross threads, so no lock is needed.
+ */
+#define SECURE_PAGE 4096u
+#define SECURE_CANARY 16u
+#define SECURE_NCLASS 5		       /* up to 16 pages */
+#define SECURE_KEEP 4		       /* blocks kept per class */
+#define SECURE_KEEP_MAX (128u * 1024u) /* bytes kept in all */
+
+static _Thread_local struct {
+	void *blk[SECURE_NCLASS][SECURE_KEEP];
+	unsigned n[SECURE_NCLASS];
+	size_t bytes;
+} secure_cache;
+
+static size_t class_cap(int c)
+{
+	return (SECURE_PAGE << c) - SECURE_CANARY;
+}
+
+/* The class whose blocks are exactly cap bytes, or -1. */
+static int class_of(size_t cap)
+{
+	for (int c = 0; c < SECURE_NCLASS; c++)
+		if (cap == class_cap(c))
+			return c;
+	return -1;
+}
+
+/* The capacity a secure block for n bytes gets: a class when one fits. */
+static size_t secure_cap(size_t n)
+{
+	for (int c = 0; c < SECURE_NCLASS; c++)
+		if (n <= class_cap(c))
+			return class_cap(c);
+	return n;
+}
+
+void *idw_buf_secure_alloc(size_t n, size_t *cap)
+{
+	size_t want = secure_cap(n ? n : 1);
+	int c = class_of(want);
+	void *p;
+
+	if (c >= 0 && secure_cache.n[c] > 0) {
+		p = secure_cache.blk[c][--secure_cache.n[c]];
+		secure_cache.bytes -= want;
+		*cap = want;
+		return p;
+	}
+	/* sodium_malloc aborts before sodium_init (idempotent). */
+	if (sodium_init() < 0 || (p = sodium_malloc(want)) == NULL)
+		return NULL;
+	*cap = want;
+	return p;
+}
+
+void idw_buf_secure_free(void *p, size_t cap)
+{
+	int c;
+
+	if (p == NULL)
+		return;
+	c = class_of(cap);
+	if (c < 0 || secure_cache.n[c] == SECURE_KEEP ||
+	    secure_cache.bytes + cap > SECURE_KEEP_MAX) {
+		sodium_free(p); /* wipes */
+		return;
+	}
+	sodium_memzero(p, cap);
+	secure_cache.blk[c][secure_cache.n[c]++] = p;
+	secure_cache.bytes += cap;
+}
+
+void idw_buf_secure_trim(void)
+{
+	for (int c = 0; c < SECURE_NCLASS; c++)
+		while (secure_cache.n[c] > 0)
+			sodium_free(secure_cache.blk[c][--secure_cache.n[c]]);
+	secure_cache.bytes = 0;
+}
+
+size_t idw_buf_secure_cached(void)
+{
+	size_t n = 0;
+
+	for (int c = 0; c < SECURE_NCLASS; c++)
+		n += secure_cache.n[c];
+	return n;
+}
+
 static void buf_release(struct idw_buf *b)
 {
 	if (b->d == NULL)
 		return;
 	if (b->flags & IDW_BUF_SECURE) {
-		sodium_free(b->d); /* wipes */
+		idw_buf_secure_free(b->d, b->cap); /* wipes */
 	} else {
 		sodium_memzero(b->d, b->cap);
 		free(b->d);
@@ -57,11 +155,12 @@ int idw_buf_reserve(struct idw_buf *b, size_t n)
 		ncap = ncap > b->max / 2 ? b->max : ncap * 2;
 	if (ncap < need)
 		ncap = need;
-	if (b->flags & IDW_BUF_SECURE)
-		/* sodium_malloc aborts before sodium_init (idempotent). */
-		nd = sodium_init() < 0 ? NULL : sodium_malloc(ncap);
-	else
+	if (b->flags & IDW_BUF_SECURE) {
+		/* Whole pages: a class of the cache when one fits. */
+		nd = idw_buf_secure_alloc(ncap, &ncap);
+	} else {
 		nd = malloc(ncap);
+	}
 	if (nd == NULL)
 		return IDW_ENOMEM;
 	if (b->d != NULL)

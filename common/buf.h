@@ -13,7 +13,8 @@
  * instead of allocating.  Reads consume from an offset and fail with
  * IDW_ETRUNCATED rather than reading past the end.  A buffer made with
  * IDW_BUF_SECURE lives in sodium_malloc memory (guarded, locked) and every
- * buffer is wiped before its memory is released.
+ * buffer is wiped before its memory is released.  A secure buffer's
+ * capacity is whole pages (it may exceed max; writes still stop at max).
  */
 #define IDW_BUF_SECURE 0x1
 
@@ -49,6 +50,19 @@ int idw_buf_get_u16(struct idw_buf *b, uint16_t *v) IDW_WUR;
 int idw_buf_get_u32(struct idw_buf *b, uint32_t *v) IDW_WUR;
 int idw_buf_get_u64(struct idw_buf *b, uint64_t *v) IDW_WUR;
 int idw_buf_skip(struct idw_buf *b, size_t n) IDW_WUR;
+
+/*
+ * Locked memory for one secret: sodium_malloc blocks of whole pages, and
+ * freed ones of up to 16 pages wiped and kept (per thread, 128 KiB at
+ * most) for the next request, so a warm request maps and locks nothing.
+ * *cap is the block's usable size (at least n); pass it back to free.
+ * Nothing outlives its use: a block is wiped before it is kept.
+ */
+void *idw_buf_secure_alloc(size_t n, size_t *cap);
+void idw_buf_secure_free(void *p, size_t cap);
+/* Release the kept blocks (sodium_free); how many are kept. */
+void idw_buf_secure_trim(void);
+size_t idw_buf_secure_cached(void);
 
 /* Little-endian helpers on raw memory. */
 void idw_le16_put(uint8_t *p, uint16_t v);

@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -201,6 +202,79 @@ out:
 		sodium_free(found);
 	sodium_free(tmp);
 	return r;
+}
+
+int dotenv_walk(const char *buf, size_t len, dotenv_fn fn, void *ctx)
+{
+	const char *p = buf, *end = buf + len;
+	size_t lineno = 0, nseen = 0, nseen_max = 0;
+	const char **seen = NULL;
+	size_t *seen_len = NULL;
+	int r = 0, bad = 0;
+	uint8_t *tmp;
+
+	if ((tmp = sodium_malloc(len + 1)) == NULL)
+		return IDW_ENOMEM;
+	for (const char *q = buf; q < end; q++)
+		nseen_max += *q == '=';
+	seen = calloc(nseen_max + 1, sizeof(*seen));
+	seen_len = calloc(nseen_max + 1, sizeof(*seen_len));
+	if (seen == NULL || seen_len == NULL) {
+		r = IDW_ENOMEM;
+		goto out;
+	}
+	for (; p < end && r == 0; lineno++) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		const char *le = nl ? nl : end, *k, *ke, *err = NULL;
+		long n;
+
+		if (le > p && le[-1] == '\r')
+			le--;
+		k = skip_blank(p, le);
+		p = nl ? nl + 1 : end;
+		if (k == le || *k == '#')
+			continue;
+		if ((size_t)(le - k) > 7 && memcmp(k, "export", 6) == 0 &&
+		    (k[6] == ' ' || k[6] == '\t'))
+			k = skip_blank(k + 7, le);
+		ke = k;
+		while (ke < le && key_char(*ke, ke == k))
+			ke++;
+		if (ke == k || ke == le || *ke != '=') {
+			bad++;
+			r = fn(ctx, lineno + 1, NULL, 0, NULL, 0,
+			       "expected KEY=VALUE (keys are letters, digits "
+			       "and _)");
+			continue;
+		}
+		n = decode_value(ke + 1, le, tmp, &err);
+		if (n < 0) {
+			bad++;
+			r = fn(ctx, lineno + 1, NULL, 0, NULL, 0, err);
+			continue;
+		}
+		for (size_t i = 0; i < nseen && err == NULL; i++)
+			if (seen_len[i] == (size_t)(ke - k) &&
+			    memcmp(seen[i], k, seen_len[i]) == 0)
+				err = "the key is given twice";
+		if (err != NULL) {
+			bad++;
+			r = fn(ctx, lineno + 1, NULL, 0, NULL, 0, err);
+			continue;
+		}
+		seen[nseen] = k;
+		seen_len[nseen++] = (size_t)(ke - k);
+		r = fn(ctx, lineno + 1, k, (size_t)(ke - k), tmp, (size_t)n,
+		       NULL);
+		sodium_memzero(tmp, (size_t)n);
+	}
+out:
+	free(seen);
+	free(seen_len);
+	sodium_free(tmp);
+	if (r != 0)
+		return r < 0 ? r : IDW_ERR;
+	return bad;
 }
 
 int dotenv_read_file(const char *path, char **buf, size_t *len, char *why,

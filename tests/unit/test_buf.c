@@ -237,6 +237,56 @@ static void test_printf_and_ptr(void **state)
 	idw_buf_free(&b);
 }
 
+/*
+ * A warm request maps nothing: a freed secure block is wiped and handed
+ * to the next secure buffer of its size; a small max still bounds writes;
+ * the cache stays bounded and trim empties it.
+ */
+static void test_secure_blocks_reused_wiped(void **state)
+{
+	struct idw_buf b, c;
+	uint8_t *first, *p;
+	size_t cap;
+
+	(void)state;
+	idw_buf_secure_trim();
+	idw_buf_init(&b, 100, IDW_BUF_SECURE);
+	assert_int_equal(idw_buf_put(&b, "sk-secret-value", 15), 0);
+	assert_true(b.cap >= 100); /* whole pages */
+	assert_int_equal(idw_buf_reserve(&b, 86), IDW_ETOOBIG);
+	first = b.d;
+	idw_buf_free(&b);
+	assert_int_equal(idw_buf_secure_cached(), 1);
+	idw_buf_init(&c, 1000, IDW_BUF_SECURE);
+	assert_int_equal(idw_buf_put_u8(&c, 1), 0);
+	assert_ptr_equal(c.d, first);
+	for (size_t i = 1; i < c.cap; i++)
+		assert_int_equal(c.d[i], 0); /* wiped when it was kept */
+	assert_int_equal(idw_buf_secure_cached(), 0);
+	idw_buf_free(&c);
+
+	/* Many cycles keep a bounded number of blocks. */
+	for (int i = 0; i < 50; i++) {
+		idw_buf_init(&b, 1 << 20, IDW_BUF_SECURE);
+		assert_int_equal(idw_buf_reserve(&b, (size_t)(i + 1) * 1000),
+				 0);
+		idw_buf_free(&b);
+	}
+	assert_true(idw_buf_secure_cached() <= 20);
+	/* A block past the kept sizes goes straight back to the system. */
+	idw_buf_secure_trim();
+	assert_int_equal(idw_buf_secure_cached(), 0);
+	p = idw_buf_secure_alloc(200000, &cap);
+	assert_non_null(p);
+	assert_true(cap >= 200000);
+	idw_buf_secure_free(p, cap);
+	assert_int_equal(idw_buf_secure_cached(), 0);
+	/* cap 0: a block from plain sodium_malloc is freed as such. */
+	p = idw_buf_secure_alloc(10, &cap);
+	idw_buf_secure_free(p, 0);
+	assert_int_equal(idw_buf_secure_cached(), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -248,6 +298,7 @@ int main(void)
 	    cmocka_unit_test(test_le_helpers),
 	    cmocka_unit_test(test_consume_and_reset_wipe),
 	    cmocka_unit_test(test_printf_and_ptr),
+	    cmocka_unit_test(test_secure_blocks_reused_wiped),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -51,6 +51,8 @@ static const char *const closed_list[] = {
 	"challenge", "get",	"check_policy", "request_access",
 	"token_list", "login_confirm", "grants", "policy_list",
 	"config_get", "elicitation_answer", "audit_verify",
+	"profile_list", "profile_show",
+	"rekey_plan",
 };
 
 /* Verbs of DESIGN's proof list that the agent serves. */
@@ -58,6 +60,8 @@ static const char *const proven_verbs[] = {
 	"resume",	 "edit",	   "delegate",	    "policy_add",
 	"policy_enable", "policy_disable", "policy_remove", "approve",
 	"config_set",	 "token_create",   "login",
+	"profile_add",	 "profile_remove", "get_proven",
+	"passwd",	 "rekey",
 };
 
 struct fx {

@@ -632,6 +632,88 @@ static void test_write_before_apply(void **state)
 	assert_int_equal(f->s.n, 1);
 }
 
+/*
+ * The summary filters read first: never "no" for a string an array holds
+ * (the member's name counts), mostly "no" for others, and it follows a
+ * new snapshot.  store_pos is where the item sits.
+ */
+static void test_bloom_summary(void **state)
+{
+	struct fx *f = *state;
+	const struct store_item *it;
+	char other[32];
+	int said_no = 0;
+
+	put(f, "passport", "pp_b", "{\"platforms\":[\"github\",\"aws\"],"
+		"\"tags\":[\"ci\"],\"name\":\"gitlab\"}", "v", 1);
+	it = store_find(&f->s, "passport", "pp_b");
+	assert_non_null(it);
+	assert_true(store_may_hold(it, "platforms", "github"));
+	assert_true(store_may_hold(it, "platforms", "aws"));
+	assert_true(store_may_hold(it, "tags", "ci"));
+	for (int i = 0; i < 100; i++) {
+		snprintf(other, sizeof(other), "plat%d", i);
+		said_no += !store_may_hold(it, "platforms", other);
+	}
+	assert_true(said_no >= 80);
+	/* Wrong member, or a plain string member: not in the summary. */
+	said_no = !store_may_hold(it, "tags", "github") +
+		  !store_may_hold(it, "platforms", "gitlab");
+	assert_true(said_no >= 1);
+	put(f, "passport", "pp_b", "{\"platforms\":[\"gitlab\"]}", NULL, 0);
+	it = store_find(&f->s, "passport", "pp_b");
+	assert_true(store_may_hold(it, "platforms", "gitlab"));
+	assert_int_equal(store_pos(&f->s, it), 0);
+}
+
+/*
+ * Per-kind lists: counts in constant time, each walk meets its kind only,
+ * in store order, through removals that move the last item.
+ */
+static void test_kind_lists(void **state)
+{
+	struct fx *f = *state;
+	char id[32];
+	const struct store_item *it, *prev;
+	size_t n;
+
+	for (int i = 0; i < 30; i++) {
+		snprintf(id, sizeof(id), "x_%02d", i);
+		put(f, i % 3 == 0 ? "grant" : i % 3 == 1 ? "passport" : "rule",
+		    id, "{}", NULL, 0);
+	}
+	assert_int_equal(store_count(&f->s, "grant"), 10);
+	assert_int_equal(store_count(&f->s, "rule"), 10);
+	assert_int_equal(store_count(&f->s, "token"), 0);
+	assert_null(store_kind_at(&f->s, "token", 0));
+	/* Remove some of each kind, the last item among them. */
+	assert_int_equal(store_del(&f->s, f->v, "grant", "x_03"), 0);
+	assert_int_equal(store_del(&f->s, f->v, "rule", "x_29"), 0);
+	assert_int_equal(store_del(&f->s, f->v, "passport", "x_01"), 0);
+	assert_int_equal(store_del(&f->s, f->v, "grant", "x_27"), 0);
+	assert_int_equal(store_count(&f->s, "grant"), 8);
+	assert_int_equal(store_count(&f->s, "rule"), 9);
+	assert_int_equal(store_count(&f->s, "passport"), 9);
+	for (int k = 0; k < 3; k++) {
+		const char *kind = k == 0 ? "grant" : k == 1 ? "passport"
+							      : "rule";
+
+		prev = NULL;
+		n = 0;
+		for (size_t j = 0; (it = store_kind_at(&f->s, kind, j)) != NULL;
+		     j++, n++) {
+			assert_string_equal(it->kind, kind);
+			assert_ptr_equal(store_find(&f->s, kind, it->id), it);
+			if (prev != NULL)
+				assert_true(prev < it); /* store order */
+			prev = it;
+		}
+		assert_int_equal(n, store_count(&f->s, kind));
+	}
+	store_clear(&f->s);
+	assert_int_equal(store_count(&f->s, "grant"), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -655,6 +737,9 @@ int main(void)
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_write_before_apply, setup,
 					    teardown),
+	    cmocka_unit_test_setup_teardown(test_bloom_summary, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_kind_lists, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, NULL);
