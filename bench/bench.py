@@ -750,7 +750,8 @@ def strace_counts(path):
     with open(path) as f:
         for line in f:
             w = line.split()
-            if len(w) >= 5 and w[-1].isidentifier() and w[3].isdigit():
+            if len(w) >= 5 and w[-1].isidentifier() and w[3].isdigit() \
+                    and w[-1] != "total":
                 counts[w[-1]] = int(w[3])
     return counts
 

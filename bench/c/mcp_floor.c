@@ -24,21 +24,21 @@ static char in[1 << 16];
 static char out[1 << 14];
 
 static const char *INIT_RES =
-    "{\"protocolVersion\":\"2025-06-18\",\"capabilities\":{\"tools\":{}},"
-    "\"serverInfo\":{\"name\":\"floor\",\"version\":\"1\"}}";
+	"{\"protocolVersion\":\"2025-06-18\",\"capabilities\":{\"tools\":{}},"
+	"\"serverInfo\":{\"name\":\"floor\",\"version\":\"1\"}}";
 static const char *LIST_RES =
-    "{\"tools\":[{\"name\":\"get_credential\",\"description\":\"Get a "
-    "credential\",\"inputSchema\":{\"type\":\"object\",\"properties\":{"
-    "\"passport_id\":{\"type\":\"string\"},\"purpose\":{\"type\":"
-    "\"string\"}},\"required\":[\"passport_id\",\"purpose\"]}}]}";
+	"{\"tools\":[{\"name\":\"get_credential\",\"description\":\"Get a "
+	"credential\",\"inputSchema\":{\"type\":\"object\",\"properties\":{"
+	"\"passport_id\":{\"type\":\"string\"},\"purpose\":{\"type\":"
+	"\"string\"}},\"required\":[\"passport_id\",\"purpose\"]}}]}";
 static const char *CALL_RES =
-    "{\"content\":[{\"type\":\"text\",\"text\":\"{\\\"success\\\":true,"
-    "\\\"credential\\\":\\\"sk-bench-0123456789abcdef0123456789abcdef\\\","
-    "\\\"passport_name\\\":\\\"bench\\\",\\\"passport_id\\\":"
-    "\\\"pp_0123456789abcdef\\\"}\"}],\"structuredContent\":{\"success\":"
-    "true,\"credential\":\"sk-bench-0123456789abcdef0123456789abcdef\","
-    "\"passport_name\":\"bench\",\"passport_id\":\"pp_0123456789abcdef\"},"
-    "\"isError\":false}";
+	"{\"content\":[{\"type\":\"text\",\"text\":\"{\\\"success\\\":true,"
+	"\\\"credential\\\":\\\"sk-bench-0123456789abcdef0123456789abcdef\\\","
+	"\\\"passport_name\\\":\\\"bench\\\",\\\"passport_id\\\":"
+	"\\\"pp_0123456789abcdef\\\"}\"}],\"structuredContent\":{\"success\":"
+	"true,\"credential\":\"sk-bench-0123456789abcdef0123456789abcdef\","
+	"\"passport_name\":\"bench\",\"passport_id\":\"pp_0123456789abcdef\"},"
+	"\"isError\":false}";
 
 static void put(const char *s, size_t n)
 {
@@ -73,8 +73,8 @@ static void io_all(int fd, void *p, size_t n, int wr)
 static void relay(void)
 {
 	static const char body[] =
-	    "{\"verb\":\"get\",\"id\":\"pp_0123456789abcdef\",\"purpose\":"
-	    "\"benchmark\",\"via\":\"mcp\"}";
+		"{\"verb\":\"get\",\"id\":\"pp_0123456789abcdef\",\"purpose\":"
+		"\"benchmark\",\"via\":\"mcp\"}";
 	static uint32_t rid;
 	uint8_t f[12 + sizeof(body)], back[12 + sizeof(body)];
 	uint32_t len = sizeof(body) - 1;
@@ -118,8 +118,7 @@ static void answer(const char *l, size_t n)
 		if (relay_path != NULL)
 			relay();
 		res = CALL_RES;
-	}
-	else
+	} else
 		res = "{}";
 	len = snprintf(out, sizeof(out),
 		       "{\"jsonrpc\":\"2.0\",\"id\":%.*s,\"result\":%s}\n",
