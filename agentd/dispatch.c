@@ -108,9 +108,7 @@ const size_t dispatch_table_len =
 /*
  * DESIGN "Principals and proof": the closed list of verbs without proof,
  * because they only read metadata, narrow access or copy ciphertext; then
- * the protocol's own verbs.  Proof-taking verbs of DESIGN not served yet
- * (passwd, rekey, restore, import, repair, export with values) arrive
- * with VERB_NEEDS_PROOF.
+ * the protocol's own verbs.
  */
 const struct verb_exemption dispatch_no_proof[] = {
 	{"list", "reads metadata"},

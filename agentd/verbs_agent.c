@@ -19,11 +19,11 @@ static void audit_agent_event(struct agent *a, struct peer *p,
 			      const char *reason)
 {
 	struct audit_event ev = {
-	    .principal = p ? p->principal : "agent",
-	    .claimed_actor = p ? p->claimed_actor : NULL,
-	    .action = action,
-	    .result = result,
-	    .reason = reason,
+		.principal = p ? p->principal : "agent",
+		.claimed_actor = p ? p->claimed_actor : NULL,
+		.action = action,
+		.result = result,
+		.reason = reason,
 	};
 
 	/*
@@ -67,7 +67,7 @@ static int audit_key_create(struct agent *a)
 static int audit_key_load(struct agent *a, char *why, size_t whylen)
 {
 	struct store_item *it =
-	    store_find(&a->store, "config", CONFIG_AUDIT_KEY);
+		store_find(&a->store, "config", CONFIG_AUDIT_KEY);
 	uint8_t *key;
 	size_t len;
 	int r;
@@ -103,9 +103,13 @@ static int unlock_finish(struct agent *a, int r,
 		if (r == IDW_EUNLOCK)
 			snprintf(why, whylen, "%s", wrong);
 		else
-			snprintf(why, whylen, "%s: %s", a->vault_path,
-				 rep->detail[0] ? rep->detail
-						: idw_strerror(r));
+			snprintf(why, whylen, "%s: %s%s", a->vault_path,
+				 rep->detail[0] ? rep->detail : idw_strerror(r),
+				 r == IDW_ECORRUPT && rep->detail[0]
+					 ? "; 'idw vault repair' shows what is "
+					   "damaged and can keep what comes "
+					   "before it"
+					 : "");
 		agent_lock(a);
 		return r;
 	}

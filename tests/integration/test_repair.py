@@ -48,6 +48,7 @@ def test_repair_keeps_the_valid_prefix():
         v, damaged, k, off = damaged_home(h)
         r = h.idw("list")
         assert r.returncode != 0 and b"authentication failed" in r.stderr
+        assert b"idw vault repair" in r.stderr, r.stderr
         # shown, and refused without --yes when stdin is not a terminal
         r = h.idw("vault", "repair", "--passphrase-stdin", input=PROOF)
         out = r.stdout.decode()
