@@ -7,18 +7,33 @@
 #include <sodium.h>
 
 #include "client/redact.h"
+#include "client/redact_forms.h"
 
 /*
- * Every form of every value is a pattern: its bytes live in one locked
- * pool (offsets, so the pool can grow), indexed by first byte, longest
- * first.  The stream is scanned in a locked work buffer that holds the
- * bytes kept back from the last feed followed by the next chunk of input.
- * At each position the longest complete match wins; a pattern cut off by
- * the end of the buffer keeps everything from that position back.
+ * Every form of every value (client/redact_forms.h) is a pattern: its
+ * bytes live in one locked pool (offsets, so the pool can grow), indexed
+ * by first byte, longest first, with a bitmap of the first two bytes.
+ * The stream is scanned in a locked work buffer that holds the bytes kept
+ * back from the last feed followed by the next chunk of input.
+ *
+ * The leftmost, longest match starts a replaced region; a match that
+ * starts inside the region and ends past it extends it (with its own
+ * marker when its name differs), so overlapping values leave no piece
+ * behind.  A pattern cut off by the end of the buffer keeps everything
+ * from its first byte back: the longest tail that may still become a
+ * match, shorter than the longest pattern.  Bytes kept back that lie
+ * inside a region already replaced are counted in cover and never
+ * written.
+ *
+ * Cost: a byte that begins no pattern's first two bytes costs one bitmap
+ * test; others cost a memcmp per pattern with that first byte, each at
+ * most the pattern's length.  Every byte is looked at as a start once
+ * (a held byte again only while it is the first one held), so input made
+ * to look like patterns' starts costs O(bytes × the length of the
+ * patterns that share a first byte), never quadratic in its own length.
  */
 
 #define CHUNK 65536
-#define FORM_MIN 4 /* derived forms shorter than this would hit anything */
 
 struct pat {
 	size_t off, len;
@@ -36,6 +51,8 @@ struct redact {
 	size_t pool_len, pool_cap;
 	struct pat *pats;
 	size_t npats, cap_pats;
+	/* sodium_malloc'd: a random SipHash key, then each pattern's hash. */
+	uint64_t *hash;
 	size_t maxlen;
 
 	/* Index: pattern numbers by first byte, longest first. */
@@ -47,6 +64,8 @@ struct redact {
 	uint8_t *work; /* sodium_malloc'd: held bytes, then input */
 	size_t work_cap, held;
 	uint64_t held_since;
+	size_t cover;	   /* work[0, cover) lies in a replaced region */
+	size_t cover_name; /* the name of its last marker */
 };
 
 struct redact *redact_new(redact_sink sink, void *ctx)
@@ -70,86 +89,59 @@ void redact_free(struct redact *r)
 		free(r->names[i]);
 	free(r->names);
 	sodium_free(r->pool);
+	sodium_free(r->hash);
 	sodium_free(r->work);
 	free(r->pats);
 	free(r->order);
 	free(r);
 }
 
-/* Locked, growable byte string used while making forms. */
-struct sbuf {
-	uint8_t *p;
-	size_t len, cap;
-	bool oom;
-};
+#define HKEY_WORDS (crypto_shorthash_KEYBYTES / sizeof(uint64_t))
 
-static void sb_reserve(struct sbuf *b, size_t more)
+/* Room for one more pattern and its hash. */
+static int pats_reserve(struct redact *r)
 {
-	uint8_t *n;
-	size_t cap;
+	size_t cap = r->cap_pats ? r->cap_pats * 2 : 32;
+	struct pat *np;
+	uint64_t *nh;
 
-	if (b->oom || b->len + more <= b->cap)
-		return;
-	cap = b->cap ? b->cap : 256;
-	while (cap < b->len + more)
-		cap *= 2;
-	if ((n = sodium_malloc(cap)) == NULL) {
-		b->oom = true;
-		return;
-	}
-	if (b->len)
-		memcpy(n, b->p, b->len);
-	sodium_free(b->p);
-	b->p = n;
-	b->cap = cap;
+	if (r->npats < r->cap_pats)
+		return 0;
+	if ((np = realloc(r->pats, cap * sizeof(*np))) == NULL)
+		return IDW_ENOMEM;
+	r->pats = np;
+	if ((nh = sodium_malloc((HKEY_WORDS + cap) * sizeof(*nh))) == NULL)
+		return IDW_ENOMEM;
+	if (r->hash != NULL)
+		memcpy(nh, r->hash, (HKEY_WORDS + r->npats) * sizeof(*nh));
+	else
+		randombytes_buf(nh, crypto_shorthash_KEYBYTES);
+	sodium_free(r->hash);
+	r->hash = nh;
+	r->cap_pats = cap;
+	return 0;
 }
 
-static void sb_put(struct sbuf *b, const void *p, size_t n)
-{
-	sb_reserve(b, n);
-	if (!b->oom) {
-		memcpy(b->p + b->len, p, n);
-		b->len += n;
-	}
-}
-
-static void sb_byte(struct sbuf *b, uint8_t c)
-{
-	sb_put(b, &c, 1);
-}
-
-static void sb_hex(struct sbuf *b, uint8_t c, bool upper)
-{
-	const char *d = upper ? "0123456789ABCDEF" : "0123456789abcdef";
-
-	sb_byte(b, (uint8_t)d[c >> 4]);
-	sb_byte(b, (uint8_t)d[c & 15]);
-}
-
-static void sb_free(struct sbuf *b)
-{
-	sodium_free(b->p);
-	memset(b, 0, sizeof(*b));
-}
-
-/* Add one pattern (copied into the pool) unless it is already there. */
+/*
+ * Add one pattern (copied into the pool) unless it is already there; a
+ * keyed hash finds the candidates, so many long values add quickly.
+ */
 static int add_pat(struct redact *r, size_t name, const uint8_t *p, size_t n)
 {
+	uint8_t h[crypto_shorthash_BYTES];
+	uint64_t hv;
+	int rc;
+
 	if (n == 0)
 		return 0;
+	if ((rc = pats_reserve(r)) != 0)
+		return rc;
+	crypto_shorthash(h, p, n, (const uint8_t *)r->hash);
+	memcpy(&hv, h, sizeof(hv));
 	for (size_t i = 0; i < r->npats; i++)
-		if (r->pats[i].len == n &&
+		if (r->hash[HKEY_WORDS + i] == hv && r->pats[i].len == n &&
 		    sodium_memcmp(r->pool + r->pats[i].off, p, n) == 0)
 			return 0;
-	if (r->npats == r->cap_pats) {
-		size_t cap = r->cap_pats ? r->cap_pats * 2 : 32;
-		struct pat *np = realloc(r->pats, cap * sizeof(*np));
-
-		if (np == NULL)
-			return IDW_ENOMEM;
-		r->pats = np;
-		r->cap_pats = cap;
-	}
 	if (r->pool_len + n > r->pool_cap) {
 		size_t cap = r->pool_cap ? r->pool_cap : 1024;
 		uint8_t *np;
@@ -165,6 +157,7 @@ static int add_pat(struct redact *r, size_t name, const uint8_t *p, size_t n)
 		r->pool_cap = cap;
 	}
 	memcpy(r->pool + r->pool_len, p, n);
+	r->hash[HKEY_WORDS + r->npats] = hv;
 	r->pats[r->npats++] = (struct pat){r->pool_len, n, name};
 	r->pool_len += n;
 	if (n > r->maxlen)
@@ -173,185 +166,23 @@ static int add_pat(struct redact *r, size_t name, const uint8_t *p, size_t n)
 	return 0;
 }
 
-static int add_form(struct redact *r, size_t name, struct sbuf *b)
+struct form_ctx {
+	struct redact *r;
+	size_t name;
+};
+
+static int add_form(void *ctx, const uint8_t *p, size_t n)
 {
-	int rc;
+	struct form_ctx *f = ctx;
 
-	if (b->oom)
-		return IDW_ENOMEM;
-	rc = b->len >= FORM_MIN ? add_pat(r, name, b->p, b->len) : 0;
-	b->len = 0;
-	return rc;
-}
-
-/*
- * Base64 of a value at offset o (0, 1, 2) of a longer stream: the
- * characters that depend on the value's bytes only, then the same run
- * with the value's last partial character and padding, as it ends a
- * stream.
- */
-static int add_b64(struct redact *r, size_t name, const uint8_t *v, size_t n,
-		   int variant, struct sbuf *b)
-{
-	struct sbuf in = {0}, out = {0};
-	int rc = 0;
-
-	for (size_t o = 0; o < 3 && rc == 0; o++) {
-		size_t total = o + n, first = (8 * o + 5) / 6,
-		       core_end = 8 * total / 6, enc_len;
-
-		in.len = 0;
-		for (size_t k = 0; k < o; k++)
-			sb_byte(&in, 0);
-		sb_put(&in, v, n);
-		enc_len = sodium_base64_encoded_len(total, variant);
-		out.len = 0;
-		sb_reserve(&out, enc_len);
-		if (in.oom || out.oom) {
-			rc = IDW_ENOMEM;
-			break;
-		}
-		sodium_bin2base64((char *)out.p, enc_len, in.p, total, variant);
-		out.len = strlen((char *)out.p);
-		if (core_end > first) {
-			sb_put(b, out.p + first, core_end - first);
-			rc = add_form(r, name, b);
-		}
-		if (rc == 0 && out.len > first) {
-			sb_put(b, out.p + first, out.len - first);
-			rc = add_form(r, name, b);
-		}
-	}
-	sb_free(&in);
-	sb_free(&out);
-	return rc;
-}
-
-static bool unreserved(uint8_t c)
-{
-	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-	       (c >= '0' && c <= '9') || c == '-' || c == '.' || c == '_' ||
-	       c == '~';
-}
-
-/* One UTF-8 sequence at p (n bytes left): its code point, or -1. */
-static long utf8_next(const uint8_t *p, size_t n, size_t *used)
-{
-	long cp;
-	size_t len;
-
-	if (p[0] < 0x80) {
-		*used = 1;
-		return p[0];
-	}
-	if ((p[0] & 0xe0) == 0xc0) {
-		cp = p[0] & 0x1f;
-		len = 2;
-	} else if ((p[0] & 0xf0) == 0xe0) {
-		cp = p[0] & 0x0f;
-		len = 3;
-	} else if ((p[0] & 0xf8) == 0xf0) {
-		cp = p[0] & 0x07;
-		len = 4;
-	} else {
-		return -1;
-	}
-	if (len > n)
-		return -1;
-	for (size_t k = 1; k < len; k++) {
-		if ((p[k] & 0xc0) != 0x80)
-			return -1;
-		cp = (cp << 6) | (p[k] & 0x3f);
-	}
-	if ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) ||
-	    (len == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
-	    (cp >= 0xd800 && cp <= 0xdfff))
-		return -1;
-	*used = len;
-	return cp;
-}
-
-static void sb_u16(struct sbuf *b, unsigned u, bool upper)
-{
-	sb_put(b, "\\u", 2);
-	sb_hex(b, (uint8_t)(u >> 8), upper);
-	sb_hex(b, (uint8_t)(u & 0xff), upper);
-}
-
-/*
- * The value as a JSON string's contents: the short escapes, \u00XX for
- * other controls; with slash, '/' as "\/"; with ascii, every code point
- * above 0x7f as \uXXXX (surrogate pairs past the BMP); with all, every
- * code point so.  Returns false when ascii or all is asked for and the
- * value is not UTF-8.
- */
-static bool json_form(struct sbuf *b, const uint8_t *v, size_t n, bool upper,
-		      bool slash, bool ascii, bool all)
-{
-	for (size_t i = 0; i < n;) {
-		uint8_t c = v[i];
-		size_t used = 1;
-		long cp;
-
-		if (all)
-			c = 0x80; /* every code point as \uXXXX */
-		switch (c) {
-		case '"':
-			sb_put(b, "\\\"", 2);
-			break;
-		case '\\':
-			sb_put(b, "\\\\", 2);
-			break;
-		case '\b':
-			sb_put(b, "\\b", 2);
-			break;
-		case '\f':
-			sb_put(b, "\\f", 2);
-			break;
-		case '\n':
-			sb_put(b, "\\n", 2);
-			break;
-		case '\r':
-			sb_put(b, "\\r", 2);
-			break;
-		case '\t':
-			sb_put(b, "\\t", 2);
-			break;
-		case '/':
-			sb_put(b, slash ? "\\/" : "/", slash ? 2 : 1);
-			break;
-		default:
-			if (c < 0x20 || c == 0x7f) {
-				sb_u16(b, c, upper);
-			} else if (c < 0x80 || !(ascii || all)) {
-				sb_byte(b, c);
-			} else {
-				if ((cp = utf8_next(v + i, n - i, &used)) < 0)
-					return false;
-				if (cp >= 0x10000) {
-					cp -= 0x10000;
-					sb_u16(b, 0xd800 + (unsigned)(cp >> 10),
-					       upper);
-					sb_u16(b,
-					       0xdc00 + (unsigned)(cp & 0x3ff),
-					       upper);
-				} else {
-					sb_u16(b, (unsigned)cp, upper);
-				}
-			}
-		}
-		i += used;
-	}
-	return true;
+	return add_pat(f->r, f->name, p, n);
 }
 
 int redact_add(struct redact *r, const char *name, const uint8_t *value,
 	       size_t len)
 {
-	struct sbuf b = {0};
-	size_t ni;
+	struct form_ctx f = {r, 0};
 	char **nn;
-	int rc;
 
 	if (r == NULL || name == NULL || (value == NULL && len > 0))
 		return IDW_EINVAL;
@@ -362,59 +193,8 @@ int redact_add(struct redact *r, const char *name, const uint8_t *value,
 	r->names = nn;
 	if ((nn[r->nnames] = strndup(name, REDACT_NAME_MAX)) == NULL)
 		return IDW_ENOMEM;
-	ni = r->nnames++;
-
-	/* Plain, whatever its length. */
-	if ((rc = add_pat(r, ni, value, len)) != 0)
-		return rc;
-	for (int upper = 0; upper < 2 && rc == 0; upper++) {
-		/* Hex. */
-		for (size_t i = 0; i < len; i++)
-			sb_hex(&b, value[i], upper);
-		rc = add_form(r, ni, &b);
-		/* Percent-encoded: reserved bytes only, then every byte. */
-		for (int all = 0; all < 2 && rc == 0; all++) {
-			for (size_t i = 0; i < len; i++) {
-				if (!all && unreserved(value[i])) {
-					sb_byte(&b, value[i]);
-				} else {
-					sb_byte(&b, '%');
-					sb_hex(&b, value[i], upper);
-				}
-			}
-			rc = add_form(r, ni, &b);
-		}
-		/* Form encoding: a space as '+'. */
-		if (rc == 0 && memchr(value, ' ', len) != NULL) {
-			for (size_t i = 0; i < len; i++) {
-				if (value[i] == ' ') {
-					sb_byte(&b, '+');
-				} else if (unreserved(value[i])) {
-					sb_byte(&b, value[i]);
-				} else {
-					sb_byte(&b, '%');
-					sb_hex(&b, value[i], upper);
-				}
-			}
-			rc = add_form(r, ni, &b);
-		}
-		/* JSON-escaped. */
-		for (int k = 0; k < 5 && rc == 0; k++) {
-			if (json_form(&b, value, len, upper, k & 1, k & 2,
-				      k == 4))
-				rc = add_form(r, ni, &b);
-			else
-				b.len = 0;
-		}
-	}
-	if (rc == 0)
-		rc = add_b64(r, ni, value, len, sodium_base64_VARIANT_ORIGINAL,
-			     &b);
-	if (rc == 0)
-		rc = add_b64(r, ni, value, len, sodium_base64_VARIANT_URLSAFE,
-			     &b);
-	sb_free(&b);
-	return rc;
+	f.name = r->nnames++;
+	return redact_forms(value, len, add_form, &f);
 }
 
 /* Pattern numbers by first byte, longest first (a counting sort). */
@@ -491,66 +271,75 @@ static int emit_marker(struct redact *r, size_t name)
 }
 
 /*
+ * The longest pattern that matches at work[i] (n bytes in the buffer), or
+ * NULL; *cut when a longer one matches up to the end and may complete
+ * (never with final).
+ */
+static const struct pat *match_at(const struct redact *r, size_t i, size_t n,
+				  bool final, bool *cut)
+{
+	const uint8_t *w = r->work + i;
+	size_t avail = n - i;
+
+	*cut = false;
+	/* Most bytes begin no pattern: two bytes tell. */
+	if (avail > 1) {
+		unsigned k = (unsigned)w[0] << 8 | w[1];
+
+		if (!(r->pair[k >> 6] >> (k & 63) & 1))
+			return NULL;
+	}
+	for (size_t k = r->start[w[0]]; k < r->start[w[0] + 1]; k++) {
+		const struct pat *p = &r->pats[r->order[k]];
+
+		if (p->len <= avail) {
+			if (memcmp(w, r->pool + p->off, p->len) == 0)
+				return p; /* longest first */
+		} else if (!final && memcmp(w, r->pool + p->off, avail) == 0) {
+			*cut = true;
+			return NULL;
+		}
+	}
+	return NULL;
+}
+
+/*
  * Scan work[0, n): write what is settled, return in *keep where the
- * bytes kept back start (n when none).  With final, a pattern cut off by
- * the end no longer holds anything back.
+ * bytes kept back start (n when none).  With final nothing is kept.
  */
 static int scan(struct redact *r, size_t n, bool final, size_t *keep)
 {
-	const uint8_t *w = r->work;
-	size_t plain = 0, i = 0;
+	size_t cov = r->cover, plain = cov, i = 0;
 	int rc;
 
-	while (i < n) {
-		uint8_t c = w[i];
-		size_t a, z;
-		const struct pat *best = NULL;
-		bool cut = false;
+	/* plain: the first byte neither written nor replaced (>= cov). */
+	for (; i < n; i++) {
+		const struct pat *p;
+		size_t end;
+		bool cut;
 
-		/* Most bytes begin no pattern: two bytes tell. */
-		if (i + 1 < n) {
-			unsigned k = (unsigned)c << 8 | w[i + 1];
-
-			if (!(r->pair[k >> 6] >> (k & 63) & 1)) {
-				i++;
-				continue;
-			}
-		}
-		a = r->start[c];
-		z = r->start[c + 1];
-		for (size_t k = a; k < z; k++) {
-			const struct pat *p = &r->pats[r->order[k]];
-			size_t avail = n - i;
-
-			if (p->len <= avail) {
-				if (memcmp(w + i, r->pool + p->off, p->len) ==
-				    0) {
-					best = p;
-					break; /* longest first */
-				}
-			} else if (!final && memcmp(w + i, r->pool + p->off,
-						    avail) == 0) {
-				cut = true; /* a longer match may follow */
+		if ((p = match_at(r, i, n, final, &cut)) == NULL) {
+			if (cut)
 				break;
-			}
-		}
-		if (cut) {
-			break;
-		}
-		if (best == NULL) {
-			i++;
 			continue;
 		}
-		if (i > plain &&
-		    (rc = r->sink(r->ctx, w + plain, i - plain)) != 0)
-			return rc;
-		if ((rc = emit_marker(r, best->name)) != 0)
-			return rc;
-		i += best->len;
-		plain = i;
+		end = i + p->len;
+		/* A new region, or another value carrying one further. */
+		if (i >= cov || (end > cov && p->name != r->cover_name)) {
+			if (i > plain && (rc = r->sink(r->ctx, r->work + plain,
+						       i - plain)) != 0)
+				return rc;
+			if ((rc = emit_marker(r, p->name)) != 0)
+				return rc;
+			r->cover_name = p->name;
+		}
+		if (end > cov)
+			cov = plain = end;
 	}
-	if (i > plain && (rc = r->sink(r->ctx, w + plain, i - plain)) != 0)
+	if (i > plain &&
+	    (rc = r->sink(r->ctx, r->work + plain, i - plain)) != 0)
 		return rc;
+	r->cover = cov > i ? cov - i : 0;
 	*keep = i;
 	return 0;
 }
@@ -592,6 +381,11 @@ int64_t redact_hold_ms(const struct redact *r, uint64_t now_ms)
 	return now_ms >= r->held_since ? (int64_t)(now_ms - r->held_since) : 0;
 }
 
+size_t redact_patterns(const struct redact *r)
+{
+	return r != NULL ? r->npats : 0;
+}
+
 int redact_flush(struct redact *r)
 {
 	size_t keep;
@@ -604,5 +398,6 @@ int redact_flush(struct redact *r)
 	rc = scan(r, r->held, true, &keep);
 	sodium_memzero(r->work, r->held);
 	r->held = 0;
+	r->cover = 0;
 	return rc;
 }

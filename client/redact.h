@@ -12,7 +12,9 @@
  * filter that replaces every injected value, in plain, base64 and
  * base64url (each of the three alignments, with or without padding), hex
  * (both cases), percent-encoded (both cases) and JSON-escaped form, with
- * "<redacted:NAME>", also when a value is split across writes.
+ * "<redacted:NAME>", also when a value is split across writes.  The
+ * forms are listed in client/redact_forms.h; where two values overlap in
+ * the output, both are replaced, each with its own marker.
  *
  * One filter per output stream.  Bytes that may begin a value are held
  * back; redact_hold_ms() says how long the oldest held byte has waited so
@@ -50,7 +52,8 @@ int redact_feed(struct redact *r, const uint8_t *p, size_t n,
 
 /*
  * How long, in ms, the oldest held-back byte has waited at now_ms, or -1
- * when nothing is held.
+ * when nothing is held.  Counted from the feed that began the hold, so
+ * it is never less than the truth (a flush may come early, never late).
  */
 int64_t redact_hold_ms(const struct redact *r, uint64_t now_ms);
 
@@ -59,5 +62,11 @@ int redact_flush(struct redact *r) IDW_WUR;
 
 /* Wipe and free; NULL is fine. */
 void redact_free(struct redact *r);
+
+/*
+ * How many distinct byte strings the filter looks for (the forms of all
+ * values, each kept once, under the first name that had it).
+ */
+size_t redact_patterns(const struct redact *r);
 
 #endif
