@@ -1371,6 +1371,41 @@ def sec_audit(b):
     goal_table(b, "audit", g)
 
 
+# ------------------------------------------------------------ 7. redaction
+
+def sec_redact(b):
+    section("7. idw run's output filter: throughput and added time")
+    res = b.results["sections"]["redact"] = {}
+    exe = b.tool("redact_bench")
+    if exe is None:
+        raise Skip("redact_bench was not compiled")
+    mib = b.n(64, 4)
+    r = subprocess.run([exe, str(mib)], capture_output=True, timeout=600,
+                       stdin=subprocess.DEVNULL)
+    if r.returncode != 0:
+        raise Skip(f"redact_bench failed: exit {r.returncode}")
+    res.update(json.loads(r.stdout))
+    copy = res["copy_mb_s"]
+    rows = [["plain copy to the sink (floor)", f"{copy:,.0f} MB/s", "1.00×"]]
+    for k, what in (("one_value_mb_s", "filter, 1 value"),
+                    ("sixteen_values_mb_s", "filter, 16 values"),
+                    ("worst_case_mb_s", "filter, input built against one "
+                     "4 KiB value")):
+        rows.append([what, f"{res[k]:,.0f} MB/s",
+                     fmt_ratio(ratio(copy, res[k]))])
+    table([f"{mib} MiB of log-like text, 64 KiB reads", "throughput",
+           "slower than the floor"], rows)
+    print()
+    def ns(us):
+        return f"{us * 1000:,.0f} ns"
+    table(["one 80-byte line, fed and flushed", "median"],
+          [["plain copy", ns(res["line_copy_us"])],
+           ["filter, 1 value", ns(res["line_one_value_us"])],
+           ["filter, 16 values", ns(res["line_sixteen_values_us"])],
+           ["added per feed, 16 values",
+            ns(res["added_us_per_feed_sixteen_values"])]])
+
+
 # ------------------------------------------------- every figure produced
 
 def need_figures(b, only):
@@ -1450,6 +1485,11 @@ def need_figures(b, only):
                      "agent_start_s", "verify_s", "verify_inprocess_s",
                      "agent_rss_kb_after"):
             need.append(("audit", name, (name,)))
+    if "7" in only:
+        for name in ("copy_mb_s", "one_value_mb_s", "sixteen_values_mb_s",
+                     "worst_case_mb_s", "line_one_value_us",
+                     "added_us_per_feed_sixteen_values"):
+            need.append(("redact", name, (name,)))
     return need
 
 
@@ -1539,7 +1579,8 @@ def summary(b, wall):
 
 SECTIONS = [("1", "mcp", sec_mcp), ("2", "agent", sec_agent),
             ("3", "unlock", sec_unlock), ("4", "scale", sec_scale),
-            ("5", "memory", sec_memory), ("6", "audit", sec_audit)]
+            ("5", "memory", sec_memory), ("6", "audit", sec_audit),
+            ("7", "redact", sec_redact)]
 
 
 def machine():
@@ -1574,7 +1615,7 @@ def main():
     ap.add_argument("--tools", required=True)
     ap.add_argument("--tmp", required=True)
     ap.add_argument("--json")
-    ap.add_argument("--only", default="123456")
+    ap.add_argument("--only", default="1234567")
     ap.add_argument("--keychain-inner", action="store_true")
     ap.add_argument("--n", type=int, default=5)
     args = ap.parse_args()
