@@ -34,7 +34,7 @@ struct agent {
 	bool memory_locked;
 	bool landlock;
 	int proc_status_fd; /* /proc/self/status, opened before the filter */
-	int dumpable;       /* PR_GET_DUMPABLE, read just before the filter */
+	int dumpable;	    /* PR_GET_DUMPABLE, read just before the filter */
 	char landlock_why[200];
 	struct proof_gate proof; /* failed person proofs, agent-wide */
 	/* The highest wall time seen: a clock set back is refused (gov.c). */
@@ -68,7 +68,7 @@ struct peer {
 
 /* Fill rep->json with {"ok":false,"code":…,"message":…}; returns err. */
 int reply_error(struct reply *rep, int err, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
+	__attribute__((format(printf, 3, 4)));
 /* rep->json = {"ok":true}; returns the object to add fields to. */
 cJSON *reply_ok(struct reply *rep);
 

@@ -77,10 +77,10 @@ const struct verb_row dispatch_table[] = {
 	{"rekey_plan", verb_rekey_plan, VERB_NEEDS_VAULT | VERB_NEEDS_UNLOCKED},
 	{"rekey", verb_rekey,
 	 VERB_NEEDS_VAULT | VERB_NEEDS_UNLOCKED | VERB_NEEDS_PROOF |
-	     VERB_TAKES_SECRET},
+		 VERB_TAKES_SECRET},
 	{"passwd", verb_passwd,
 	 VERB_NEEDS_VAULT | VERB_NEEDS_UNLOCKED | VERB_NEEDS_PROOF |
-	     VERB_TAKES_SECRET},
+		 VERB_TAKES_SECRET},
 	{"get_proven", verb_get_proven,
 	 VERB_NEEDS_VAULT | VERB_NEEDS_UNLOCKED | VERB_NEEDS_PROOF},
 	{"profile_add", verb_profile_add,
@@ -93,7 +93,7 @@ const struct verb_row dispatch_table[] = {
 	 VERB_NEEDS_VAULT | VERB_NEEDS_UNLOCKED | VERB_NEEDS_PROOF},
 	{"import", verb_import,
 	 VERB_NEEDS_VAULT | VERB_NEEDS_UNLOCKED | VERB_NEEDS_PROOF |
-	     VERB_TAKES_SECRET},
+		 VERB_TAKES_SECRET},
 	{"export_values", verb_export_values,
 	 VERB_NEEDS_VAULT | VERB_NEEDS_UNLOCKED | VERB_NEEDS_PROOF},
 	{"backup", verb_backup, VERB_NEEDS_VAULT},

@@ -35,7 +35,6 @@
 #define DEFAULT_IDLE_S (8 * 3600)
 #define AGENT_NOFILE 256
 
-
 struct opts {
 	int status_fd;
 	int pass_fd;
@@ -52,7 +51,7 @@ static int lock_fd = -1; /* agentd.lock, held for the agent's life */
 
 /* One line to the starting client's status pipe and to stderr. */
 static void status_line(const char *fmt, ...)
-    __attribute__((format(printf, 1, 2)));
+	__attribute__((format(printf, 1, 2)));
 static void status_line(const char *fmt, ...)
 {
 	char line[1024];
@@ -96,7 +95,7 @@ static void status_close(void)
 }
 
 static void die(int err, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3), noreturn));
+	__attribute__((format(printf, 2, 3), noreturn));
 static void die(int err, const char *fmt, ...)
 {
 	char msg[900];
@@ -114,14 +113,14 @@ static void die(int err, const char *fmt, ...)
 
 static void usage(void)
 {
-	fprintf(
-	    stderr,
-	    "usage: idw-agentd [--idle-timeout=DURATION] [--allow-no-vault]\n"
-	    "                  [--allow-unlocked-memory] [--status-fd=N]\n"
-	    "                  [--passphrase-fd=N]\n"
-	    "       idw-agentd --repair=report|apply [--cut-at=OFFSET] "
-	    "--passphrase-fd=N\n"
-	    "The agent is normally started by idw and idw-mcp.\n");
+	fprintf(stderr,
+		"usage: idw-agentd [--idle-timeout=DURATION] "
+		"[--allow-no-vault]\n"
+		"                  [--allow-unlocked-memory] [--status-fd=N]\n"
+		"                  [--passphrase-fd=N]\n"
+		"       idw-agentd --repair=report|apply [--cut-at=OFFSET] "
+		"--passphrase-fd=N\n"
+		"The agent is normally started by idw and idw-mcp.\n");
 	exit(2);
 }
 

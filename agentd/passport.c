@@ -12,11 +12,12 @@
 #define LIST_MAX 64
 
 static const char *const cred_types[] = {
-    "api-key",	   "oauth-token",	"password", "ssh-key",
-    "certificate", "connection-string", "other",    NULL,
+	"api-key",     "oauth-token",	    "password", "ssh-key",
+	"certificate", "connection-string", "other",	NULL,
 };
 static const char *const visa_types[] = {
-    "access", "privilege", "data", "compliance", "ecosystem", "custom", NULL,
+	"access",    "privilege", "data", "compliance",
+	"ecosystem", "custom",	  NULL,
 };
 static const char *const tiers[] = {"standard", "sensitive", "critical", NULL};
 static const char *const reveals[] = {"model", "never", NULL};
@@ -176,9 +177,9 @@ int passport_from_request(const cJSON *req, const char *id, int64_t now,
 	if ((r = copy_text(m, req, "name", NULL, 1, why, whylen)) != 0 ||
 	    (r = copy_text(m, req, "path", "", 0, why, whylen)) != 0 ||
 	    (r = copy_text(m, req, "credential_type", NULL, 1, why, whylen)) !=
-		0 ||
+		    0 ||
 	    (r = check_enum(m, "credential_type", cred_types, why, whylen)) !=
-		0)
+		    0)
 		goto fail;
 	visa = cJSON_AddObjectToObject(m, "visa");
 	if (visa_in != NULL && !cJSON_IsObject(visa_in) &&
@@ -188,7 +189,7 @@ int passport_from_request(const cJSON *req, const char *id, int64_t now,
 		goto fail;
 	}
 	if ((r = copy_text(visa, visa_in, "type", "access", 0, why, whylen)) !=
-		0 ||
+		    0 ||
 	    (r = check_enum(visa, "type", visa_types, why, whylen)) != 0 ||
 	    (r = copy_text(visa, visa_in, "issuing_authority", "", 0, why,
 			   whylen)) != 0 ||
@@ -197,7 +198,7 @@ int passport_from_request(const cJSON *req, const char *id, int64_t now,
 	    (r = copy_text(m, req, "agent_id", NULL, 0, why, whylen)) != 0 ||
 	    (r = copy_text(m, req, "human_owner", NULL, 0, why, whylen)) != 0 ||
 	    (r = copy_time(m, req, "valid_from", 0, now, &from, why, whylen)) !=
-		0 ||
+		    0 ||
 	    (r = copy_time(m, req, "valid_until", 1, from + 90 * 86400, &until,
 			   why, whylen)) != 0 ||
 	    (r = copy_text(m, req, "access_tier", "standard", 0, why,

@@ -34,8 +34,8 @@ cJSON *passport_view(const cJSON *meta, int64_t now);
  * version does not know are kept.  *changed lists the fields that
  * differ.  IDW_EUSAGE with why set on a refusal.
  */
-int passport_edit(const cJSON *meta, const cJSON *req, int64_t now,
-		  cJSON **out, char *changed, size_t changedlen, char *why,
+int passport_edit(const cJSON *meta, const cJSON *req, int64_t now, cJSON **out,
+		  char *changed, size_t changedlen, char *why,
 		  size_t whylen) IDW_WUR;
 
 /*

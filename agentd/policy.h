@@ -37,7 +37,7 @@ enum policy_effect {
 };
 
 #define POLICY_CLOCK_SLACK 300 /* seconds the clock may go back */
-#define POLICY_RULES_MAX 64 /* their list fits one reply frame */
+#define POLICY_RULES_MAX 64    /* their list fits one reply frame */
 #define POLICY_PRIORITY_MAX 10000
 
 struct policy_input {

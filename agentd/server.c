@@ -275,7 +275,8 @@ static bool conn_write(struct conn *c)
  */
 static bool conn_held(const struct conn *c, uint64_t now)
 {
-	/* <=: the clock is read in whole ms, so never let it out a tick early */
+	/* <=: the clock is read in whole ms, so never let it out a tick early
+	 */
 	return c->out.len > 0 && now <= c->release_ms;
 }
 

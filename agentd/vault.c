@@ -176,10 +176,10 @@ int idw_vault_open(const char *path, struct idw_vault **out)
 		src = (struct vault_src){v->fd, NULL, (uint64_t)st.st_size};
 		if ((rc = vault_src_read(&src, 0, hdr,
 					 src.size < sizeof(hdr)
-					     ? (size_t)src.size
-					     : sizeof(hdr))) != 0 ||
+						 ? (size_t)src.size
+						 : sizeof(hdr))) != 0 ||
 		    (rc = vault_core_check(hdr, src.size, why, sizeof(why))) !=
-			0)
+			    0)
 			goto out;
 		memcpy(v->s.core, hdr, VAULT_CORE_SIZE);
 		v->initialized = true;
@@ -453,7 +453,7 @@ int idw_vault_compact_begin(struct idw_vault *v)
 		if (unlink(v->cpath) == 0)
 			v->cfd = open(v->cpath,
 				      O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC |
-					  O_NOFOLLOW,
+					      O_NOFOLLOW,
 				      0600);
 	}
 	if (v->cfd < 0) {
@@ -635,8 +635,8 @@ static int create_beside(const char *path, const char *suffix, char *out,
 			snprintf(out, outlen, "%s%s", path, suffix);
 		else
 			snprintf(out, outlen, "%s%s.%d", path, suffix, i);
-		fd = open(out, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC |
-				   O_NOFOLLOW,
+		fd = open(out,
+			  O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW,
 			  0600);
 		if (fd < 0 && errno != EEXIST)
 			return -errno_err(errno);

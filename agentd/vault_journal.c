@@ -243,10 +243,11 @@ static int rec_load(const struct vault_src *src, const struct vault_slots *s,
 		len_check(k, seq, len, lc);
 		if (sodium_memcmp(lc, h + 4, LENCHECK_LEN) != 0)
 			return rec_corrupt(
-			    rep, seq, off,
-			    "length check failed (damaged, removed or "
-			    "reordered record, bytes after the end, or slot "
-			    "areas older than a rekey of this journal)");
+				rep, seq, off,
+				"length check failed (damaged, removed or "
+				"reordered record, bytes after the end, or "
+				"slot "
+				"areas older than a rekey of this journal)");
 		if (len < REC_PT_MIN + TAG_LEN || len > IDW_VAULT_MAX_RECORD)
 			return rec_corrupt(rep, seq, off,
 					   "length out of range");
@@ -263,8 +264,8 @@ static int rec_load(const struct vault_src *src, const struct vault_slots *s,
 		goto fail;
 	rec_aad(s, seq, len, prev, aad);
 	if (crypto_aead_xchacha20poly1305_ietf_decrypt(
-		pt + DECODE_SLACK, NULL, NULL, ct, len, aad, AAD_LEN,
-		h + REC_NONCE, k->journal) != 0) {
+		    pt + DECODE_SLACK, NULL, NULL, ct, len, aad, AAD_LEN,
+		    h + REC_NONCE, k->journal) != 0) {
 		rc = rec_corrupt(rep, seq, off, "authentication failed");
 		goto fail;
 	}
@@ -327,8 +328,8 @@ int vault_journal_replay_ring(const struct vault_src *src,
 		if (rc != 0)
 			goto out;
 		if (link != is_link_rec(&rec) ||
-		    (link && (rec.value_len != VAULT_KEY_LEN ||
-			      rec.id[0] != '\0'))) {
+		    (link &&
+		     (rec.value_len != VAULT_KEY_LEN || rec.id[0] != '\0'))) {
 			rc = rec_corrupt(rep, c->seq, off,
 					 link ? "not the rekey record its "
 						"slot area names"
@@ -415,8 +416,8 @@ int vault_ring_build(const struct vault_src *src, const struct vault_slots *s,
 		if ((off[j - 1] == VAULT_JOURNAL_OFF) != (seq[j - 1] == 0) ||
 		    off[j - 1] >= src->size ||
 		    (off[j - 1] > VAULT_JOURNAL_OFF &&
-		     vault_src_read(src, off[j - 1] - TAG_LEN, prev,
-				    TAG_LEN) != 0)) {
+		     vault_src_read(src, off[j - 1] - TAG_LEN, prev, TAG_LEN) !=
+			     0)) {
 			rc = rec_corrupt(rep, seq[j - 1], off[j - 1],
 					 "the rekey record its slot area names "
 					 "is missing");

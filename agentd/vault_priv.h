@@ -36,7 +36,7 @@ struct idw_vault {
 	bool cbad;
 	char *cpath;
 	struct vault_chain cj;
-	struct vault_slots cs; /* the compacted file's core and table */
+	struct vault_slots cs;	    /* the compacted file's core and table */
 	struct vault_pending *pend; /* in the arena; NULL when none */
 };
 
@@ -75,7 +75,8 @@ void vault_compact_slots(const struct vault_slots *s, struct vault_slots *out);
  * and, when the change did not commit, rolls it back.
  */
 struct vault_change;
-int vault_change_begin(struct idw_vault *v, const struct idw_vault_keychange *kc,
+int vault_change_begin(struct idw_vault *v,
+		       const struct idw_vault_keychange *kc,
 		       struct vault_change **out) IDW_WUR;
 int vault_change_tail(struct idw_vault *v, struct vault_change *ch) IDW_WUR;
 int vault_change_commit(struct idw_vault *v, struct vault_change *ch) IDW_WUR;

@@ -335,8 +335,8 @@ int vault_table_check(const uint8_t *t, size_t len, struct slot_row *pp,
 			     (npend > 0 ||
 			      (nlink > 0 &&
 			       vault_change_row_off(&r) <= last_link)))) {
-				snprintf(why, wl, "slot row %d: bad key-change row",
-					 n);
+				snprintf(why, wl,
+					 "slot row %d: bad key-change row", n);
 				return IDW_ECORRUPT;
 			}
 			if (r.type == VAULT_ROW_LINK) {

@@ -364,8 +364,8 @@ int vault_area_table(const uint8_t core[VAULT_CORE_SIZE],
 	for (int i = 0; i < 2; i++) {
 		a = areas + i * VAULT_AREA_SIZE;
 		vault_area_checksum(core, a, sum);
-		ok[i] =
-		    sodium_memcmp(sum, a + VAULT_AREA_SUM, sizeof(sum)) == 0;
+		ok[i] = sodium_memcmp(sum, a + VAULT_AREA_SUM, sizeof(sum)) ==
+			0;
 		gen[i] = idw_le64_get(a + VAULT_AREA_GEN);
 	}
 	if (!ok[0] && !ok[1]) {

@@ -46,14 +46,14 @@ static int audit_passport(struct agent *a, struct peer *p,
 			  const char *reason)
 {
 	struct audit_event ev = {
-	    .principal = p->principal,
-	    .claimed_actor = p->claimed_actor[0] ? p->claimed_actor : NULL,
-	    .action = action,
-	    .passport_id = it ? it->id : NULL,
-	    .platform = it ? first_platform(it->meta) : NULL,
-	    .purpose = purpose,
-	    .result = result,
-	    .reason = reason,
+		.principal = p->principal,
+		.claimed_actor = p->claimed_actor[0] ? p->claimed_actor : NULL,
+		.action = action,
+		.passport_id = it ? it->id : NULL,
+		.platform = it ? first_platform(it->meta) : NULL,
+		.purpose = purpose,
+		.result = result,
+		.reason = reason,
 	};
 
 	return audit_append(&a->audit, &ev);
@@ -126,7 +126,7 @@ int verb_create(struct agent *a, struct peer *p, const struct verb_args *in,
 	(void)audit_passport(a, p, store_find(&a->store, "passport", id),
 			     "creation", NULL, "ok", NULL);
 	if ((r = reply_passport(
-		 rep, store_find(&a->store, "passport", id)->meta)) != 0)
+		     rep, store_find(&a->store, "passport", id)->meta)) != 0)
 		return r;
 	cJSON_AddStringToObject(rep->json, "id", id);
 	/* What policy would say to its creator now, so idw can warn. */

@@ -24,7 +24,7 @@ void cli_warn(const char *text)
 		idw_buf_reset(&line);
 		idw_buf_reset(&out);
 		if (idw_buf_put(&line, p, nl ? (size_t)(nl - p) : strlen(p)) ==
-			0 &&
+			    0 &&
 		    idw_buf_put_u8(&line, 0) == 0 &&
 		    idw_escape_display(&out, (const char *)line.d) == 0 &&
 		    out.len > 0)
@@ -126,8 +126,8 @@ int cli_call(struct idwc *c, const cJSON *req, const struct idw_buf *secret,
 		return CLI_EXIT_OK;
 	err = rep->err < 0 ? rep->err : IDW_ERR;
 	cli_warn(rep->message != NULL && rep->message[0] != '\0'
-		     ? rep->message
-		     : idw_strerror(err));
+			 ? rep->message
+			 : idw_strerror(err));
 	return idw_err_exit(err);
 }
 

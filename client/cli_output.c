@@ -127,12 +127,12 @@ struct table_col {
 };
 
 static const struct table_col passport_cols[TABLE_COLS] = {
-    {"ID", "id", 24, false},
-    {"NAME", "name", 32, false},
-    {"TYPE", "credential_type", 18, false},
-    {"STATUS", "status", 10, false},
-    {"PLATFORMS", "platforms", 32, false},
-    {"VALID UNTIL", "valid_until", 10, true},
+	{"ID", "id", 24, false},
+	{"NAME", "name", 32, false},
+	{"TYPE", "credential_type", 18, false},
+	{"STATUS", "status", 10, false},
+	{"PLATFORMS", "platforms", 32, false},
+	{"VALID UNTIL", "valid_until", 10, true},
 };
 
 /* Cut s to max characters on screen, marking the cut. */
@@ -199,9 +199,9 @@ int cli_print_passports(const cJSON *list)
 	}
 	for (size_t row = 0; r == 0 && row <= rows; row++) {
 		for (int c = 0; c < TABLE_COLS; c++) {
-			const char *s =
-			    row == 0 ? passport_cols[c].head
-				     : cell[(row - 1) * TABLE_COLS + (size_t)c];
+			const char *s = row == 0 ? passport_cols[c].head
+						 : cell[(row - 1) * TABLE_COLS +
+							(size_t)c];
 			size_t pad = width[c] - screen_width(s);
 
 			if (c == TABLE_COLS - 1)
@@ -223,32 +223,32 @@ struct detail_row {
 };
 
 static const struct detail_row passport_rows[] = {
-    {"id", NULL, "id"},
-    {"name", NULL, "name"},
-    {"path", NULL, "path"},
-    {"type", NULL, "credential_type"},
-    {"status", NULL, "status"},
-    {"visa", "visa", "type"},
-    {"visa scope", "visa", "scope"},
-    {"issued by", "visa", "issuing_authority"},
-    {"platforms", NULL, "platforms"},
-    {"agent", NULL, "agent_id"},
-    {"owner", NULL, "human_owner"},
-    {"valid from", NULL, "valid_from"},
-    {"valid until", NULL, "valid_until"},
-    {"tier", NULL, "access_tier"},
-    {"reveal", NULL, "reveal"},
-    {"tags", NULL, "tags"},
-    {"notes", NULL, "notes"},
-    {"revoked at", "revocation", "at"},
-    {"revoked by", "revocation", "by"},
-    {"revoke reason", "revocation", "reason"},
-    {"suspended at", "suspension", "at"},
-    {"suspended by", "suspension", "by"},
-    {"suspend reason", "suspension", "reason"},
-    {"created", NULL, "created_at"},
-    {"updated", NULL, "updated_at"},
-    {"value version", NULL, "value_version"},
+	{"id", NULL, "id"},
+	{"name", NULL, "name"},
+	{"path", NULL, "path"},
+	{"type", NULL, "credential_type"},
+	{"status", NULL, "status"},
+	{"visa", "visa", "type"},
+	{"visa scope", "visa", "scope"},
+	{"issued by", "visa", "issuing_authority"},
+	{"platforms", NULL, "platforms"},
+	{"agent", NULL, "agent_id"},
+	{"owner", NULL, "human_owner"},
+	{"valid from", NULL, "valid_from"},
+	{"valid until", NULL, "valid_until"},
+	{"tier", NULL, "access_tier"},
+	{"reveal", NULL, "reveal"},
+	{"tags", NULL, "tags"},
+	{"notes", NULL, "notes"},
+	{"revoked at", "revocation", "at"},
+	{"revoked by", "revocation", "by"},
+	{"revoke reason", "revocation", "reason"},
+	{"suspended at", "suspension", "at"},
+	{"suspended by", "suspension", "by"},
+	{"suspend reason", "suspension", "reason"},
+	{"created", NULL, "created_at"},
+	{"updated", NULL, "updated_at"},
+	{"value version", NULL, "value_version"},
 };
 
 static int print_rows(const cJSON *o, const struct detail_row *rows, size_t n)
@@ -286,29 +286,29 @@ int cli_print_passport(const cJSON *p)
 }
 
 static const struct detail_row status_rows[] = {
-    {"pid", NULL, "pid"},
-    {"version", NULL, "agent_version"},
-    {"home", NULL, "home"},
-    {"vault", NULL, "vault_id"},
-    {"initialized", NULL, "initialized"},
-    {"locked", NULL, "locked"},
-    {"unlocked by", NULL, "unlock_source"},
-    {"passports", NULL, "passports"},
-    {"clients", NULL, "clients"},
-    {"memory locked", NULL, "memory_locked"},
-    {"VmLck (kB)", NULL, "vmlck_kb"},
-    {"seccomp mode", NULL, "seccomp"},
-    {"no_new_privs", NULL, "no_new_privs"},
-    {"dumpable", NULL, "dumpable"},
-    {"landlock", NULL, "landlock_detail"},
-    {"audit log ok", NULL, "audit_ok"},
-    {"audit error", NULL, "audit_error"},
-    {"audit entries", NULL, "audit_entries"},
-    {"audit held", NULL, "audit_held"},
-    {"audit synced", NULL, "audit_synced"},
-    {"checkpoint", NULL, "audit_checkpoint"},
-    {"audit anchor", NULL, "audit_anchor"},
-    {"audit damage", NULL, "audit_damage"},
+	{"pid", NULL, "pid"},
+	{"version", NULL, "agent_version"},
+	{"home", NULL, "home"},
+	{"vault", NULL, "vault_id"},
+	{"initialized", NULL, "initialized"},
+	{"locked", NULL, "locked"},
+	{"unlocked by", NULL, "unlock_source"},
+	{"passports", NULL, "passports"},
+	{"clients", NULL, "clients"},
+	{"memory locked", NULL, "memory_locked"},
+	{"VmLck (kB)", NULL, "vmlck_kb"},
+	{"seccomp mode", NULL, "seccomp"},
+	{"no_new_privs", NULL, "no_new_privs"},
+	{"dumpable", NULL, "dumpable"},
+	{"landlock", NULL, "landlock_detail"},
+	{"audit log ok", NULL, "audit_ok"},
+	{"audit error", NULL, "audit_error"},
+	{"audit entries", NULL, "audit_entries"},
+	{"audit held", NULL, "audit_held"},
+	{"audit synced", NULL, "audit_synced"},
+	{"checkpoint", NULL, "audit_checkpoint"},
+	{"audit anchor", NULL, "audit_anchor"},
+	{"audit damage", NULL, "audit_damage"},
 };
 
 int cli_print_status(const cJSON *st)

@@ -361,10 +361,9 @@ int cli_simple_proven(cJSON *req, const struct cli_args *a,
 		cJSON_Delete(req);
 		return idw_err_exit(rc);
 	}
-	rc = cli_call_proven(c, req, NULL,
-			     cli_arg_set(a, "passphrase-stdin") ? CLI_PROOF_STDIN
-								: 0,
-			     rep);
+	rc = cli_call_proven(
+		c, req, NULL,
+		cli_arg_set(a, "passphrase-stdin") ? CLI_PROOF_STDIN : 0, rep);
 	idwc_close(c);
 	cJSON_Delete(req);
 	return rc;

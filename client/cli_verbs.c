@@ -97,16 +97,17 @@ static const struct cli_opt proof_opts[] = {{"passphrase-stdin", CLI_OPT_FLAG},
 					    {NULL, CLI_OPT_FLAG}};
 
 static const struct cli_opt export_opts[] = {
-	{"format", CLI_OPT_VALUE},
-	{"with-values", CLI_OPT_FLAG},
-	{"output", CLI_OPT_VALUE},
-	{"passphrase-stdin", CLI_OPT_FLAG},
+	{"format", CLI_OPT_VALUE}, {"with-values", CLI_OPT_FLAG},
+	{"output", CLI_OPT_VALUE}, {"passphrase-stdin", CLI_OPT_FLAG},
 	{NULL, CLI_OPT_FLAG},
 };
 static const struct cli_opt import_opts[] = {
-	{"dotenv", CLI_OPT_VALUE},	    {"mcp-config", CLI_OPT_VALUE},
-	{"path", CLI_OPT_VALUE},	    {"type", CLI_OPT_VALUE},
-	{"skip-existing", CLI_OPT_FLAG},    {"passphrase-stdin", CLI_OPT_FLAG},
+	{"dotenv", CLI_OPT_VALUE},
+	{"mcp-config", CLI_OPT_VALUE},
+	{"path", CLI_OPT_VALUE},
+	{"type", CLI_OPT_VALUE},
+	{"skip-existing", CLI_OPT_FLAG},
+	{"passphrase-stdin", CLI_OPT_FLAG},
 	{NULL, CLI_OPT_FLAG},
 };
 
@@ -172,8 +173,8 @@ static const struct cli_verb agent_verbs[] = {
 };
 
 static const struct cli_opt token_create_opts[] = {
-	{"label", CLI_OPT_VALUE},	     {"ttl", CLI_OPT_VALUE},
-	{"expires", CLI_OPT_VALUE},	     {"auth-only", CLI_OPT_FLAG},
+	{"label", CLI_OPT_VALUE},	    {"ttl", CLI_OPT_VALUE},
+	{"expires", CLI_OPT_VALUE},	    {"auth-only", CLI_OPT_FLAG},
 	{"passphrase-stdin", CLI_OPT_FLAG}, {NULL, CLI_OPT_FLAG},
 };
 static const struct cli_opt mcp_config_opts[] = {
@@ -183,15 +184,18 @@ static const struct cli_opt mcp_config_opts[] = {
 };
 
 static const struct cli_opt run_opts[] = {
-	{"env", CLI_OPT_LIST},	      {"env-file", CLI_OPT_VALUE},
-	{"purpose", CLI_OPT_VALUE},   {"inherit-env", CLI_OPT_FLAG},
-	{"no-redact", CLI_OPT_FLAG},  {"profile", CLI_OPT_VALUE},
+	{"env", CLI_OPT_LIST},	     {"env-file", CLI_OPT_VALUE},
+	{"purpose", CLI_OPT_VALUE},  {"inherit-env", CLI_OPT_FLAG},
+	{"no-redact", CLI_OPT_FLAG}, {"profile", CLI_OPT_VALUE},
 	{NULL, CLI_OPT_FLAG},
 };
 static const struct cli_opt mcp_wrap_opts[] = {
-	{"name", CLI_OPT_VALUE},	    {"env", CLI_OPT_LIST},
-	{"client", CLI_OPT_VALUE},	    {"replace", CLI_OPT_FLAG},
-	{"passphrase-stdin", CLI_OPT_FLAG}, {NULL, CLI_OPT_FLAG},
+	{"name", CLI_OPT_VALUE},
+	{"env", CLI_OPT_LIST},
+	{"client", CLI_OPT_VALUE},
+	{"replace", CLI_OPT_FLAG},
+	{"passphrase-stdin", CLI_OPT_FLAG},
+	{NULL, CLI_OPT_FLAG},
 };
 
 static const struct cli_verb token_verbs[] = {
@@ -316,10 +320,10 @@ static const struct cli_verb mcp_verbs[] = {
 };
 
 static const struct cli_opt audit_opts[] = {
-	{"since", CLI_OPT_VALUE},  {"until", CLI_OPT_VALUE},
+	{"since", CLI_OPT_VALUE},     {"until", CLI_OPT_VALUE},
 	{"principal", CLI_OPT_VALUE}, {"action", CLI_OPT_VALUE},
-	{"result", CLI_OPT_VALUE}, {"limit", CLI_OPT_VALUE},
-	{"json", CLI_OPT_FLAG},	   {"export", CLI_OPT_VALUE},
+	{"result", CLI_OPT_VALUE},    {"limit", CLI_OPT_VALUE},
+	{"json", CLI_OPT_FLAG},	      {"export", CLI_OPT_VALUE},
 	{NULL, CLI_OPT_FLAG},
 };
 
@@ -443,7 +447,8 @@ const struct cli_verb cli_verbs[] = {
 	 "           [--json | --export csv|json]\n"
 	 "       idw audit verify [--json]",
 	 "Read the audit trail: who used what, when, why, and what was\n"
-	 "decided.  Shows the newest 50 matching entries, oldest first (--limit\n"
+	 "decided.  Shows the newest 50 matching entries, oldest first "
+	 "(--limit\n"
 	 "N for more); --export prints every match as CSV or JSON.  TIME is\n"
 	 "RFC 3339, YYYY-MM-DD or a duration ago (24h, 7d).  --action denial\n"
 	 "finds every refusal.  Untrusted text is escaped; CSV cells that\n"
@@ -657,8 +662,8 @@ int cli_run(int argc, char *argv[])
 	rc = (v->flags & CLI_VERB_REST)
 		     ? cli_args_parse_rest(&a, v->opts, v->min_pos, v->max_pos,
 					   argc, argv)
-		     : cli_args_parse(&a, v->opts, v->min_pos, v->max_pos,
-				      argc, argv);
+		     : cli_args_parse(&a, v->opts, v->min_pos, v->max_pos, argc,
+				      argv);
 	if (rc != 0) {
 		rc = usage_error(a.err, v);
 	} else if (a.help) {

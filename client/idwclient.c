@@ -113,8 +113,8 @@ static int read_all(struct idwc *c, uint8_t *p, size_t n, uint64_t deadline)
 			continue; /* the bound is checked above */
 		if (nfds == 2 && pfd[1].revents != 0 && pfd[0].revents == 0) {
 			int w = c->wait.on_watch != NULL
-				    ? c->wait.on_watch(c->wait.ctx)
-				    : 1;
+					? c->wait.on_watch(c->wait.ctx)
+					: 1;
 
 			if (w < 0)
 				return w;
@@ -156,8 +156,8 @@ static int roundtrip(struct idwc *c, uint16_t type, const char *json,
 	if ((r = write_all(c->fd, out.d, out.len)) != 0)
 		goto out;
 	deadline = idw_boot_ms() + (uint64_t)(c->wait.reply_ms > 0
-						  ? c->wait.reply_ms
-						  : IDWC_REPLY_TIMEOUT_MS);
+						      ? c->wait.reply_ms
+						      : IDWC_REPLY_TIMEOUT_MS);
 	/* Replies to calls that gave up waiting come first: skip them. */
 	do {
 		idw_buf_reset(&in);
@@ -227,7 +227,7 @@ static int find_agentd(char *path, size_t len)
 		if (slash != NULL) {
 			*slash = '\0';
 			if (snprintf(path, len, "%s/idw-agentd", self) <
-				(int)len &&
+				    (int)len &&
 			    access(path, X_OK) == 0)
 				return 0;
 		}
@@ -244,7 +244,7 @@ static int find_agentd(char *path, size_t len)
 
 		if (dl > 0 &&
 		    snprintf(path, len, "%.*s/idw-agentd", (int)dl, pathenv) <
-			(int)len &&
+			    (int)len &&
 		    access(path, X_OK) == 0)
 			return 0;
 		pathenv = colon ? colon + 1 : NULL;
@@ -369,8 +369,8 @@ static char **agent_env(char *token_var)
  * the caller has one.  The agent keeps the client's working directory for
  * ./.env and then chdirs to "/" itself.
  */
-static int start_agent(const struct idwc_opts *o, char *token_var,
-		       char *why, size_t whylen, int *err, bool *no_source,
+static int start_agent(const struct idwc_opts *o, char *token_var, char *why,
+		       size_t whylen, int *err, bool *no_source,
 		       enum start_result *res)
 {
 	char agentd[PATH_MAX];
@@ -611,8 +611,8 @@ int idwc_connect(const struct idwc_opts *o, struct idwc **out, char *why,
 		return r;
 	}
 	deadline = idw_boot_ms() + (uint64_t)(o->start_timeout_ms > 0
-						  ? o->start_timeout_ms
-						  : IDWC_DEFAULT_START_MS);
+						      ? o->start_timeout_ms
+						      : IDWC_DEFAULT_START_MS);
 	for (;;) {
 		enum start_result res = START_FAILED;
 
@@ -670,8 +670,8 @@ int idwc_connect(const struct idwc_opts *o, struct idwc **out, char *why,
 	if ((r = hello(c, o, home, why, whylen)) != 0) {
 		if (r == IDW_EAGENT && why[0] == '\0')
 			snprintf(
-			    why, whylen,
-			    "the agent closed the connection during hello");
+				why, whylen,
+				"the agent closed the connection during hello");
 		idwc_close(c);
 		return r;
 	}

@@ -89,7 +89,7 @@ static int check(const cJSON *sch, const cJSON *v, const char *where, char *why,
 	}
 	if (cJSON_IsArray(v)) {
 		const cJSON *items =
-		    cJSON_GetObjectItemCaseSensitive(sch, "items");
+			cJSON_GetObjectItemCaseSensitive(sch, "items");
 		const cJSON *x;
 		char sub[96];
 
@@ -116,7 +116,7 @@ static int check(const cJSON *sch, const cJSON *v, const char *where, char *why,
 		{
 			if (cJSON_IsString(x) &&
 			    cJSON_GetObjectItemCaseSensitive(
-				v, x->valuestring) == NULL) {
+				    v, x->valuestring) == NULL) {
 				snprintf(why, whylen,
 					 "the argument %.64s is required",
 					 x->valuestring);
@@ -126,7 +126,7 @@ static int check(const cJSON *sch, const cJSON *v, const char *where, char *why,
 		cJSON_ArrayForEach(x, props)
 		{
 			const cJSON *a =
-			    cJSON_GetObjectItemCaseSensitive(v, x->string);
+				cJSON_GetObjectItemCaseSensitive(v, x->string);
 			char sub[96];
 
 			if (a == NULL)

@@ -8,7 +8,8 @@
 /* Code points that reorder or hide text: bidi controls, zero-width. */
 static int cp_flagged(uint32_t cp)
 {
-	return (cp >= 0x200b && cp <= 0x200f) || (cp >= 0x202a && cp <= 0x202e) ||
+	return (cp >= 0x200b && cp <= 0x200f) ||
+	       (cp >= 0x202a && cp <= 0x202e) ||
 	       (cp >= 0x2066 && cp <= 0x2069) || cp == 0x061c || cp == 0xfeff ||
 	       cp == 0x2060;
 }
@@ -32,7 +33,9 @@ static size_t utf8_seq(const uint8_t *s, size_t n, uint32_t *cp)
 		return 0;
 	if (k > n || !idw_utf8_valid(s, k))
 		return 0;
-	*cp = k == 2 ? (s[0] & 0x1fu) : k == 3 ? (s[0] & 0x0fu) : (s[0] & 0x07u);
+	*cp = k == 2   ? (s[0] & 0x1fu)
+	      : k == 3 ? (s[0] & 0x0fu)
+		       : (s[0] & 0x07u);
 	for (size_t j = 1; j < k; j++)
 		*cp = (*cp << 6) | (s[j] & 0x3fu);
 	return k;
@@ -55,7 +58,8 @@ int idw_escape_display(struct idw_buf *out, const char *str)
 		if (k == 0) {
 			r = idw_buf_printf(out, "\\x%02x", s[i]);
 			k = 1;
-		} else if (cp < 0x20 || cp == 0x7f || (cp >= 0x80 && cp < 0xa0)) {
+		} else if (cp < 0x20 || cp == 0x7f ||
+			   (cp >= 0x80 && cp < 0xa0)) {
 			r = idw_buf_printf(out, "\\x%02x", cp);
 		} else if (cp_flagged(cp)) {
 			r = idw_buf_printf(out, "[U+%04X]", cp);

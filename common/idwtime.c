@@ -80,7 +80,8 @@ static int64_t days_from_civil(int y, int m, int d)
 
 static int mdays(int y, int m)
 {
-	static const int dm[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+	static const int dm[] = {31, 28, 31, 30, 31, 30,
+				 31, 31, 30, 31, 30, 31};
 
 	if (m == 2 && ((y % 4 == 0 && y % 100 != 0) || y % 400 == 0))
 		return 29;
@@ -93,8 +94,8 @@ int idw_time_parse(const char *s, int end_of_day, int64_t *t)
 	size_t n = strlen(s);
 	const char *p;
 
-	if (n < 10 || digits(s, 4, &y) || s[4] != '-' || digits(s + 5, 2, &mo) ||
-	    s[7] != '-' || digits(s + 8, 2, &d))
+	if (n < 10 || digits(s, 4, &y) || s[4] != '-' ||
+	    digits(s + 5, 2, &mo) || s[7] != '-' || digits(s + 8, 2, &d))
 		return IDW_EINVAL;
 	if (y < 1970 || y > 9999 || mo < 1 || mo > 12 || d < 1 ||
 	    d > mdays(y, mo))

@@ -54,9 +54,10 @@ int idw_dir_check(const char *dir, char *why, size_t whylen)
 		return IDW_EPERM;
 	}
 	if (st.st_uid != geteuid()) {
-		snprintf(why, whylen,
-			 "%s belongs to uid %u, not to us (uid %u); refusing it",
-			 dir, (unsigned)st.st_uid, (unsigned)geteuid());
+		snprintf(
+			why, whylen,
+			"%s belongs to uid %u, not to us (uid %u); refusing it",
+			dir, (unsigned)st.st_uid, (unsigned)geteuid());
 		return IDW_EPERM;
 	}
 	if (st.st_mode & 077) {

@@ -31,9 +31,8 @@ int dotenv_get(const char *buf, size_t len, const char *key, uint8_t **val,
  * number of malformed lines, or a negative IDW_E* code (out of memory, or
  * what fn returned when it was not 0).
  */
-typedef int (*dotenv_fn)(void *ctx, size_t lineno, const char *key,
-			 size_t klen, const uint8_t *val, size_t vlen,
-			 const char *err);
+typedef int (*dotenv_fn)(void *ctx, size_t lineno, const char *key, size_t klen,
+			 const uint8_t *val, size_t vlen, const char *err);
 int dotenv_walk(const char *buf, size_t len, dotenv_fn fn, void *ctx) IDW_WUR;
 
 /*

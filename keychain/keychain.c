@@ -101,11 +101,11 @@ static int run_helper(const char *op, const char *vault_hex, const char *input,
 	/* Only the session-bus variables cross into the helper. */
 	if ((e = getenv("DBUS_SESSION_BUS_ADDRESS")) != NULL &&
 	    snprintf(busenv, sizeof(busenv), "DBUS_SESSION_BUS_ADDRESS=%s", e) <
-		(int)sizeof(busenv))
+		    (int)sizeof(busenv))
 		envp[ne++] = busenv;
 	if ((e = getenv("XDG_RUNTIME_DIR")) != NULL &&
 	    snprintf(rtenv, sizeof(rtenv), "XDG_RUNTIME_DIR=%s", e) <
-		(int)sizeof(rtenv))
+		    (int)sizeof(rtenv))
 		envp[ne++] = rtenv;
 	envp[ne] = NULL;
 	if (pipe2(in, O_CLOEXEC) != 0 || pipe2(out, O_CLOEXEC) != 0) {

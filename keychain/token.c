@@ -62,7 +62,8 @@ int token_new(const uint8_t vault_id[16], struct token *t,
 	memcpy(text, TOKEN_PREFIX, sizeof(TOKEN_PREFIX) - 1);
 	sodium_bin2base64(text + sizeof(TOKEN_PREFIX) - 1,
 			  TOKEN_TEXT_MAX - (sizeof(TOKEN_PREFIX) - 1), raw,
-			  sizeof(raw), sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+			  sizeof(raw),
+			  sodium_base64_VARIANT_URLSAFE_NO_PADDING);
 	sodium_memzero(raw, sizeof(raw));
 	return 0;
 }
@@ -93,8 +94,9 @@ int token_parse(const char *text, size_t len, const uint8_t *vault_id,
 
 		if (!((ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') ||
 		      (ch >= '0' && ch <= '9') || ch == '-' || ch == '_')) {
-			snprintf(why, whylen, "it holds a character that is "
-					      "not in a token");
+			snprintf(why, whylen,
+				 "it holds a character that is "
+				 "not in a token");
 			goto out;
 		}
 	}
@@ -102,15 +104,17 @@ int token_parse(const char *text, size_t len, const uint8_t *vault_id,
 			      &bin, &end,
 			      sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0 ||
 	    bin != sizeof(raw) || end != text + len) {
-		snprintf(why, whylen, "it is not a whole idw token (truncated "
-				      "or mangled copy?)");
+		snprintf(why, whylen,
+			 "it is not a whole idw token (truncated "
+			 "or mangled copy?)");
 		goto out;
 	}
 	check_of(raw, check);
 	if (sodium_memcmp(check, raw + TOKEN_TAG_LEN + TOKEN_SECRET_LEN, 2) !=
 	    0) {
-		snprintf(why, whylen, "its check digits do not match (a "
-				      "mistyped or mangled copy)");
+		snprintf(why, whylen,
+			 "its check digits do not match (a "
+			 "mistyped or mangled copy)");
 		goto out;
 	}
 	memcpy(t->tag, raw, TOKEN_TAG_LEN);
@@ -119,8 +123,10 @@ int token_parse(const char *text, size_t len, const uint8_t *vault_id,
 	if (vault_id != NULL) {
 		token_vault_tag(vault_id, tag);
 		if (sodium_memcmp(tag, t->tag, TOKEN_TAG_LEN) != 0) {
-			snprintf(why, whylen, "token %s belongs to another "
-					      "vault", t->id);
+			snprintf(why, whylen,
+				 "token %s belongs to another "
+				 "vault",
+				 t->id);
 			r = IDW_EPERM;
 			goto out;
 		}

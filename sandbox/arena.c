@@ -77,13 +77,13 @@ static struct region *region_map(size_t size)
 
 		getrlimit(RLIMIT_MEMLOCK, &rl);
 		snprintf(
-		    A.lock_err, sizeof(A.lock_err),
-		    "cannot lock %zu more bytes of memory (%s); "
-		    "RLIMIT_MEMLOCK is %llu KiB: raise it (ulimit -l, or "
-		    "LimitMEMLOCK= in the systemd unit) or start the agent "
-		    "with --allow-unlocked-memory",
-		    size, strerror(errno),
-		    (unsigned long long)(rl.rlim_cur / 1024));
+			A.lock_err, sizeof(A.lock_err),
+			"cannot lock %zu more bytes of memory (%s); "
+			"RLIMIT_MEMLOCK is %llu KiB: raise it (ulimit -l, or "
+			"LimitMEMLOCK= in the systemd unit) or start the agent "
+			"with --allow-unlocked-memory",
+			size, strerror(errno),
+			(unsigned long long)(rl.rlim_cur / 1024));
 		if (!(A.flags & IDW_ARENA_ALLOW_UNLOCKED)) {
 			munmap(m, total);
 			errno = ENOMEM;

@@ -20,7 +20,7 @@ int idw_shield_init(void)
 	if (shield_key != NULL)
 		return 0;
 	shield_key =
-	    idw_arena_alloc(crypto_aead_xchacha20poly1305_ietf_KEYBYTES);
+		idw_arena_alloc(crypto_aead_xchacha20poly1305_ietf_KEYBYTES);
 	if (shield_key == NULL)
 		return IDW_ENOMEM;
 	crypto_aead_xchacha20poly1305_ietf_keygen(shield_key);
@@ -66,9 +66,9 @@ int idw_unshield(const struct idw_shielded *s, uint8_t *scratch, size_t cap)
 	if (cap < s->len)
 		return IDW_ETOOBIG;
 	if (crypto_aead_xchacha20poly1305_ietf_decrypt(
-		scratch, NULL, NULL, s->ct,
-		s->len + crypto_aead_xchacha20poly1305_ietf_ABYTES, NULL, 0,
-		s->nonce, shield_key) != 0)
+		    scratch, NULL, NULL, s->ct,
+		    s->len + crypto_aead_xchacha20poly1305_ietf_ABYTES, NULL, 0,
+		    s->nonce, shield_key) != 0)
 		return IDW_ECORRUPT;
 	return 0;
 }
@@ -78,6 +78,6 @@ void idw_shielded_free(struct idw_shielded *s)
 	if (s == NULL)
 		return;
 	sodium_memzero(s, sizeof(*s) + s->len +
-			      crypto_aead_xchacha20poly1305_ietf_ABYTES);
+				  crypto_aead_xchacha20poly1305_ietf_ABYTES);
 	free(s);
 }

@@ -101,8 +101,8 @@ int main(int argc, char **argv)
 					break;
 				while (off < fl) {
 					ssize_t w =
-					    write(pf[i].fd, c->buf + off,
-						  fl - off);
+						write(pf[i].fd, c->buf + off,
+						      fl - off);
 
 					if (w <= 0)
 						break;

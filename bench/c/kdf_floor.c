@@ -35,8 +35,7 @@ int main(int argc, char **argv)
 	double t[16];
 	int n;
 
-	if (argc != 3 || sodium_init() < 0 || (n = atoi(argv[2])) < 1 ||
-	    n > 16)
+	if (argc != 3 || sodium_init() < 0 || (n = atoi(argv[2])) < 1 || n > 16)
 		return 2;
 	if (strcmp(argv[1], "interactive") == 0) {
 		ops = crypto_pwhash_OPSLIMIT_INTERACTIVE;
@@ -59,7 +58,7 @@ int main(int argc, char **argv)
 		t[i] = now_ms() - t0;
 	}
 	qsort(t, (size_t)n, sizeof(t[0]), cmp_d);
-	printf("{\"median_ms\":%.2f,\"min_ms\":%.2f,\"n\":%d}\n", t[n / 2], t[0],
-	       n);
+	printf("{\"median_ms\":%.2f,\"min_ms\":%.2f,\"n\":%d}\n", t[n / 2],
+	       t[0], n);
 	return 0;
 }

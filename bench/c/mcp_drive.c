@@ -167,9 +167,9 @@ static void await(struct srv *s, long id, int *is_error, size_t *bytes)
 		if (line_has_id(l, n, id)) {
 			if (is_error)
 				*is_error =
-				    memmem(l, n, "\"isError\":true", 14) !=
-					NULL ||
-				    memmem(l, n, "\"error\":{", 9) != NULL;
+					memmem(l, n, "\"isError\":true", 14) !=
+						NULL ||
+					memmem(l, n, "\"error\":{", 9) != NULL;
 			if (bytes)
 				*bytes = n;
 			drop_line(s, n);
@@ -247,9 +247,9 @@ done:
 }
 
 static const char *INIT =
-    "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"initialize\",\"params\":{"
-    "\"protocolVersion\":\"2025-06-18\",\"capabilities\":{},"
-    "\"clientInfo\":{\"name\":\"idw-bench\",\"version\":\"1\"}}}\n";
+	"{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"initialize\",\"params\":{"
+	"\"protocolVersion\":\"2025-06-18\",\"capabilities\":{},"
+	"\"clientInfo\":{\"name\":\"idw-bench\",\"version\":\"1\"}}}\n";
 
 static int cmp_d(const void *a, const void *b)
 {
@@ -291,8 +291,8 @@ static int cmd_cold(int ready_line, char **argv)
 	rss = proc_kb(s->pid, "VmRSS:");
 	lck = proc_kb(s->pid, "VmLck:");
 	finish(s);
-	printf("{\"start_us\":%.1f,\"rss_kb\":%ld,\"vmlck_kb\":%ld}\n",
-	       t1 - t0, rss, lck);
+	printf("{\"start_us\":%.1f,\"rss_kb\":%ld,\"vmlck_kb\":%ld}\n", t1 - t0,
+	       rss, lck);
 	return 0;
 }
 
@@ -308,7 +308,8 @@ static double timed(struct srv *s, char *req, const char *method,
 			"\"params\":%s}\n",
 			++s->id, method, params);
 	else
-		sprintf(req, "{\"jsonrpc\":\"2.0\",\"id\":%ld,\"method\":\"%s\"}\n",
+		sprintf(req,
+			"{\"jsonrpc\":\"2.0\",\"id\":%ld,\"method\":\"%s\"}\n",
 			++s->id, method);
 	t0 = now_us();
 	send_line(s, req);
@@ -341,8 +342,8 @@ static int cmd_warm(long n, const char *params, char **cmds[], int k)
 		s->rss_init = proc_kb(s->pid, "VmRSS:");
 		send_line(s, "{\"jsonrpc\":\"2.0\",\"method\":"
 			     "\"notifications/initialized\"}\n");
-		s->list1 = timed(s, req, "tools/list", NULL, NULL,
-				 &s->list_bytes);
+		s->list1 =
+			timed(s, req, "tools/list", NULL, NULL, &s->list_bytes);
 		s->list2 = timed(s, req, "tools/list", NULL, NULL, NULL);
 		s->call1 = timed(s, req, "tools/call", params, &err,
 				 &s->call_bytes);
@@ -351,14 +352,15 @@ static int cmd_warm(long n, const char *params, char **cmds[], int k)
 	tw = now_us();
 	for (long i = 0; i < n; i++)
 		for (int j = 0; j < k; j++)
-			S[j].ping[i] = timed(&S[j], req, "ping", NULL, NULL, NULL);
+			S[j].ping[i] =
+				timed(&S[j], req, "ping", NULL, NULL, NULL);
 	tw = now_us() - tw;
 	for (int j = 0; j < k; j++)
 		S[j].c0 = cpu_us(S[j].pid);
 	for (long i = 0; i < n; i++)
 		for (int j = 0; j < k; j++) {
-			S[j].call[i] =
-			    timed(&S[j], req, "tools/call", params, &err, NULL);
+			S[j].call[i] = timed(&S[j], req, "tools/call", params,
+					     &err, NULL);
 			S[j].errors += err;
 		}
 	printf("{\"servers\":[");

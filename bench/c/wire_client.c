@@ -343,7 +343,7 @@ static int cmd_load(const char *sock, int nclients, long calls, char *idlist)
 					.calls = calls,
 					.bar = &bar};
 		if ((ws[i].lat = calloc((size_t)calls, sizeof(double))) ==
-			NULL ||
+			    NULL ||
 		    pthread_create(&ws[i].th, NULL, work, &ws[i]) != 0)
 			return die("cannot start threads");
 	}
@@ -408,7 +408,8 @@ static int cmd_create(const char *sock, long from, long to)
 					reply_json(&c));
 		}
 	}
-	printf("{\"created\":%ld,\"errors\":%ld,\"wall_s\":%.3f,\"per_s\":%.1f,",
+	printf("{\"created\":%ld,\"errors\":%ld,\"wall_s\":%.3f,\"per_s\":%."
+	       "1f,",
 	       n - errors, errors, (now_us() - t0) / 1e6,
 	       (double)n / ((now_us() - t0) / 1e6));
 	/* The last tenth: what one create costs at the size reached. */

@@ -22,20 +22,20 @@
 #define KEY_HEX_LEN 64
 
 static const SecretSchema idw_schema = {
-    "org.idw.MachineKey",
-    SECRET_SCHEMA_NONE,
-    {
-	{"vault_id", SECRET_SCHEMA_ATTRIBUTE_STRING},
-	{NULL, 0},
-    },
-    0,
-    NULL,
-    NULL,
-    NULL,
-    NULL,
-    NULL,
-    NULL,
-    NULL,
+	"org.idw.MachineKey",
+	SECRET_SCHEMA_NONE,
+	{
+		{"vault_id", SECRET_SCHEMA_ATTRIBUTE_STRING},
+		{NULL, 0},
+	},
+	0,
+	NULL,
+	NULL,
+	NULL,
+	NULL,
+	NULL,
+	NULL,
+	NULL,
 };
 
 static int valid_id(const char *s)

@@ -55,21 +55,22 @@ static const struct {
 	const char *fields;
 	const char *value;
 } fixtures[] = {
-    {"pp_0000000000000001",
-     "\"visa\":{\"type\":\"access\",\"scope\":[\"read\",\"write\"]},"
-     "\"platforms\":[\"openai\"],\"human_owner\":\"alice\"",
-     "sk-fuzz-\xff\xfeVALUE-0001-a8c3e1"},
-    {"pp_0000000000000002", "\"reveal\":\"never\",\"access_tier\":\"critical\"",
-     "sk-fuzz-\xff\xfeVALUE-0002-5f27b9"},
-    {"pp_0000000000000003", "\"agent_id\":\"claude\"",
-     "sk-fuzz-\xff\xfeVALUE-0003-0d94c6"},
-    {"pp_0000000000000004",
-     "\"valid_from\":\"2020-01-01\",\"valid_until\":\"2020-02-01\"",
-     "sk-fuzz-\xff\xfeVALUE-0004-e61f30"},
-    {"pp_0000000000000005",
-     "\"visa\":{\"type\":\"privilege\"},\"platforms\":[\"aws\",\"gcp\"],"
-     "\"tags\":[\"prod\"]",
-     "sk-fuzz-\xff\xfeVALUE-0005-9b4a72"},
+	{"pp_0000000000000001",
+	 "\"visa\":{\"type\":\"access\",\"scope\":[\"read\",\"write\"]},"
+	 "\"platforms\":[\"openai\"],\"human_owner\":\"alice\"",
+	 "sk-fuzz-\xff\xfeVALUE-0001-a8c3e1"},
+	{"pp_0000000000000002",
+	 "\"reveal\":\"never\",\"access_tier\":\"critical\"",
+	 "sk-fuzz-\xff\xfeVALUE-0002-5f27b9"},
+	{"pp_0000000000000003", "\"agent_id\":\"claude\"",
+	 "sk-fuzz-\xff\xfeVALUE-0003-0d94c6"},
+	{"pp_0000000000000004",
+	 "\"valid_from\":\"2020-01-01\",\"valid_until\":\"2020-02-01\"",
+	 "sk-fuzz-\xff\xfeVALUE-0004-e61f30"},
+	{"pp_0000000000000005",
+	 "\"visa\":{\"type\":\"privilege\"},\"platforms\":[\"aws\",\"gcp\"],"
+	 "\"tags\":[\"prod\"]",
+	 "sk-fuzz-\xff\xfeVALUE-0005-9b4a72"},
 };
 #define NFIXTURES (sizeof(fixtures) / sizeof(fixtures[0]))
 
@@ -158,7 +159,7 @@ static void agent_build(void)
 	/* One passport that is already suspended. */
 	{
 		static const char susp[] =
-		    "{\"verb\":\"suspend\",\"id\":\"pp_0000000000000005\"}";
+			"{\"verb\":\"suspend\",\"id\":\"pp_0000000000000005\"}";
 		struct reply rep;
 
 		memset(&rep, 0, sizeof(rep));

@@ -448,21 +448,21 @@ static void test_mapping_flags(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_alloc_basic),
-	    cmocka_unit_test(test_owns_malloc),
-	    cmocka_unit_test(test_free_wipes_and_reuses),
-	    cmocka_unit_test(test_calloc_zeroes),
-	    cmocka_unit_test(test_realloc_moves),
-	    cmocka_unit_test(test_stats_and_classes),
-	    cmocka_unit_test(test_large_blocks),
-	    cmocka_unit_test(test_new_region_when_full),
-	    cmocka_unit_test(test_huge_sizes_refused),
-	    cmocka_unit_test(test_strdup),
-	    cmocka_unit_test(test_cjson_hooks),
-	    cmocka_unit_test(test_bad_free_aborts),
-	    cmocka_unit_test(test_wipe_on_fork),
-	    cmocka_unit_test(test_guard_pages),
-	    cmocka_unit_test(test_mapping_flags),
+		cmocka_unit_test(test_alloc_basic),
+		cmocka_unit_test(test_owns_malloc),
+		cmocka_unit_test(test_free_wipes_and_reuses),
+		cmocka_unit_test(test_calloc_zeroes),
+		cmocka_unit_test(test_realloc_moves),
+		cmocka_unit_test(test_stats_and_classes),
+		cmocka_unit_test(test_large_blocks),
+		cmocka_unit_test(test_new_region_when_full),
+		cmocka_unit_test(test_huge_sizes_refused),
+		cmocka_unit_test(test_strdup),
+		cmocka_unit_test(test_cjson_hooks),
+		cmocka_unit_test(test_bad_free_aborts),
+		cmocka_unit_test(test_wipe_on_fork),
+		cmocka_unit_test(test_guard_pages),
+		cmocka_unit_test(test_mapping_flags),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, NULL);

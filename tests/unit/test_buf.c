@@ -290,15 +290,15 @@ static void test_secure_blocks_reused_wiped(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_put_get_round_trip),
-	    cmocka_unit_test(test_max_refused_without_allocation),
-	    cmocka_unit_test(test_growth_stops_at_max),
-	    cmocka_unit_test(test_secure_buffer_keeps_contents),
-	    cmocka_unit_test(test_truncated_reads),
-	    cmocka_unit_test(test_le_helpers),
-	    cmocka_unit_test(test_consume_and_reset_wipe),
-	    cmocka_unit_test(test_printf_and_ptr),
-	    cmocka_unit_test(test_secure_blocks_reused_wiped),
+		cmocka_unit_test(test_put_get_round_trip),
+		cmocka_unit_test(test_max_refused_without_allocation),
+		cmocka_unit_test(test_growth_stops_at_max),
+		cmocka_unit_test(test_secure_buffer_keeps_contents),
+		cmocka_unit_test(test_truncated_reads),
+		cmocka_unit_test(test_le_helpers),
+		cmocka_unit_test(test_consume_and_reset_wipe),
+		cmocka_unit_test(test_printf_and_ptr),
+		cmocka_unit_test(test_secure_blocks_reused_wiped),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -157,8 +157,8 @@ static void test_args_help_and_dashdash(void **state)
 /* A command line after "--" is kept whole, options and all. */
 static void test_args_rest(void **state)
 {
-	char *run[] = {"--json", "--", "prog", "--name", "x", "a", "b", "c",
-		       "d", "e", NULL};
+	char *run[] = {"--json", "--", "prog", "--name", "x", "a",
+		       "b",	 "c",  "d",    "e",	 NULL};
 	char *none[] = {"pp_1", NULL};
 	struct cli_args a;
 

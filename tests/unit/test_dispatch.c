@@ -52,7 +52,8 @@ static int setup(void **state)
 	if (f == NULL)
 		return -1;
 	a = &f->a;
-	if (agentfx_open(a, f->dir, sizeof(f->dir), "/tmp/idw-dispatch-XXXXXX") != 0)
+	if (agentfx_open(a, f->dir, sizeof(f->dir),
+			 "/tmp/idw-dispatch-XXXXXX") != 0)
 		return -1;
 	snprintf(f->p.principal, sizeof(f->p.principal), "local");
 	snprintf(f->p.claimed_actor, sizeof(f->p.claimed_actor), "tester");
@@ -137,7 +138,7 @@ static cJSON *req_n(struct fx *f, const char *json, size_t len,
 	/* Every reply says whether it worked; a refusal says why. */
 	if (!cJSON_IsTrue(cJSON_GetObjectItem(f->rep.json, "ok"))) {
 		assert_true(
-		    cJSON_IsFalse(cJSON_GetObjectItem(f->rep.json, "ok")));
+			cJSON_IsFalse(cJSON_GetObjectItem(f->rep.json, "ok")));
 		assert_non_null(idw_json_str(f->rep.json, "code"));
 		assert_non_null(idw_json_str(f->rep.json, "message"));
 		assert_false(f->rep.has_secret);
@@ -157,7 +158,7 @@ static cJSON *req_secret(struct fx *f, const char *json, const char *secret)
 }
 
 static cJSON *reqf(struct fx *f, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
+	__attribute__((format(printf, 2, 3)));
 static cJSON *reqf(struct fx *f, const char *fmt, ...)
 {
 	char buf[4096];
@@ -224,11 +225,11 @@ static void test_table(void **state)
 {
 	/* Verbs that change the vault or release values or metadata. */
 	static const char *const unlocked[] = {
-	    "create",	      "list",	 "show",   "get",
-	    "revoke",	      "suspend", "resume", "check_policy",
-	    "request_access", "audit",
+		"create",	  "list",    "show",   "get",
+		"revoke",	  "suspend", "resume", "check_policy",
+		"request_access", "audit",
 	};
-	static const char *const secret[] = {"init",	"unlock", "create",
+	static const char *const secret[] = {"init",   "unlock", "create",
 					     "import", "rekey",	 "passwd"};
 
 	(void)state;
@@ -363,14 +364,15 @@ static void test_init_lock_unlock(void **state)
 		const cJSON *e = cJSON_GetObjectItem(o, "entries");
 		int n = cJSON_GetArraySize(e);
 		/* The failed unlock waited in memory for the next unlock. */
-		const char *want[] = {"access",	  "unlock",   "failed unlock",
-				      "lock",	  "creation", "init"};
+		const char *want[] = {"access", "unlock",   "failed unlock",
+				      "lock",	"creation", "init"};
 
 		assert_int_equal(n, 6);
 		for (int i = 0; i < n; i++)
 			assert_string_equal(
-			    idw_json_str(cJSON_GetArrayItem(e, i), "action"),
-			    want[i]);
+				idw_json_str(cJSON_GetArrayItem(e, i),
+					     "action"),
+				want[i]);
 	}
 	/* Unlocking an unlocked agent changes nothing. */
 	req_secret(f, "{\"verb\":\"unlock\"}", PASS);
@@ -387,14 +389,14 @@ static void test_create_show(void **state)
 	cJSON *o;
 
 	o = req_secret(
-	    f,
-	    "{\"verb\":\"create\",\"name\":\"OpenAI Production\","
-	    "\"path\":\"prod/openai\",\"credential_type\":\"api-key\","
-	    "\"visa\":{\"type\":\"access\",\"scope\":[\"read\"]},"
-	    "\"platforms\":[\"openai\"],\"human_owner\":\"alice\","
-	    "\"tags\":[\"prod\"],\"notes\":\"n\",\"id\":\"pp_"
-	    "0000000000000000\"}",
-	    VALUE);
+		f,
+		"{\"verb\":\"create\",\"name\":\"OpenAI Production\","
+		"\"path\":\"prod/openai\",\"credential_type\":\"api-key\","
+		"\"visa\":{\"type\":\"access\",\"scope\":[\"read\"]},"
+		"\"platforms\":[\"openai\"],\"human_owner\":\"alice\","
+		"\"tags\":[\"prod\"],\"notes\":\"n\",\"id\":\"pp_"
+		"0000000000000000\"}",
+		VALUE);
 	expect_code(f, "ok");
 	not_in_json(f, VALUE);
 	assert_false(f->rep.has_secret);
@@ -413,8 +415,8 @@ static void test_create_show(void **state)
 	expect_code(f, "ok");
 	not_in_json(f, VALUE);
 	assert_string_equal(
-	    idw_json_str(cJSON_GetObjectItem(o, "passport"), "name"),
-	    "OpenAI Production");
+		idw_json_str(cJSON_GetObjectItem(o, "passport"), "name"),
+		"OpenAI Production");
 	req(f, "{\"verb\":\"show\"}");
 	expect_code(f, "usage");
 	req(f, "{\"verb\":\"show\",\"id\":\"\"}");
@@ -506,33 +508,33 @@ static void test_list_paging(void **state)
 	/* No filter: every passport, the config item is not one. */
 	o = req(f, "{\"verb\":\"list\",\"limit\":500}");
 	assert_int_equal(
-	    cJSON_GetArraySize(cJSON_GetObjectItem(o, "passports")), 251);
+		cJSON_GetArraySize(cJSON_GetObjectItem(o, "passports")), 251);
 	assert_null(cJSON_GetObjectItem(o, "next_cursor"));
 	/* Limits out of range: the default, or the maximum. */
 	o = req(f, "{\"verb\":\"list\",\"limit\":0}");
 	assert_int_equal(
-	    cJSON_GetArraySize(cJSON_GetObjectItem(o, "passports")), 100);
+		cJSON_GetArraySize(cJSON_GetObjectItem(o, "passports")), 100);
 	assert_non_null(idw_json_str(o, "next_cursor"));
 	o = req(f, "{\"verb\":\"list\",\"limit\":100000}");
 	assert_int_equal(
-	    cJSON_GetArraySize(cJSON_GetObjectItem(o, "passports")), 251);
+		cJSON_GetArraySize(cJSON_GetObjectItem(o, "passports")), 251);
 	o = req(f, "{\"verb\":\"list\",\"platform\":\"other\"}");
 	assert_int_equal(
-	    cJSON_GetArraySize(cJSON_GetObjectItem(o, "passports")), 1);
+		cJSON_GetArraySize(cJSON_GetObjectItem(o, "passports")), 1);
 	assert_string_equal(
-	    idw_json_str(
-		cJSON_GetArrayItem(cJSON_GetObjectItem(o, "passports"), 0),
-		"id"),
-	    other);
+		idw_json_str(cJSON_GetArrayItem(
+				     cJSON_GetObjectItem(o, "passports"), 0),
+			     "id"),
+		other);
 	o = req(f, "{\"verb\":\"list\",\"status\":\"revoked\"}");
 	assert_int_equal(
-	    cJSON_GetArraySize(cJSON_GetObjectItem(o, "passports")), 0);
+		cJSON_GetArraySize(cJSON_GetObjectItem(o, "passports")), 0);
 	/* A cursor past the end (its passport gone): an empty page. */
 	o = req(f, "{\"verb\":\"list\",\"cursor\":"
 		   "\"1000.pp_0000000000000000\"}");
 	expect_code(f, "ok");
 	assert_int_equal(
-	    cJSON_GetArraySize(cJSON_GetObjectItem(o, "passports")), 0);
+		cJSON_GetArraySize(cJSON_GetObjectItem(o, "passports")), 0);
 	req(f, "{\"verb\":\"list\",\"cursor\":\"ten\"}");
 	expect_code(f, "usage");
 	req(f, "{\"verb\":\"list\",\"cursor\":\"10x\"}");
@@ -638,8 +640,7 @@ static cJSON *resume_proven(struct fx *f, const char *id)
 	f->a.proof.open_ms = 0; /* no earlier failure holds the gate */
 	req(f, "{\"verb\":\"challenge\",\"for\":\"resume\"}");
 	expect_code(f, "ok");
-	snprintf(buf, sizeof(buf), "{\"verb\":\"resume\",\"id\":\"%s\"}",
-		 id);
+	snprintf(buf, sizeof(buf), "{\"verb\":\"resume\",\"id\":\"%s\"}", id);
 	r = cJSON_Parse(buf);
 	assert_non_null(r);
 	assert_int_equal(proof_request_hash(r, NULL, 0, hash), 0);
@@ -674,7 +675,8 @@ static void test_revoke_suspend_resume(void **state)
 	pp = cJSON_GetObjectItem(o, "passport");
 	assert_string_equal(idw_json_str(pp, "status"), "suspended");
 	assert_string_equal(
-	    idw_json_str(cJSON_GetObjectItem(pp, "suspension"), "by"), "local");
+		idw_json_str(cJSON_GetObjectItem(pp, "suspension"), "by"),
+		"local");
 	reqf(f, "{\"verb\":\"get\",\"id\":\"%s\",\"purpose\":\"p\"}", id);
 	expect_code(f, "denied");
 	expect_message(f, "suspended");
@@ -707,8 +709,8 @@ static void test_revoke_suspend_resume(void **state)
 	pp = cJSON_GetObjectItem(o, "passport");
 	assert_string_equal(idw_json_str(pp, "status"), "revoked");
 	assert_string_equal(
-	    idw_json_str(cJSON_GetObjectItem(pp, "revocation"), "reason"),
-	    "leaked");
+		idw_json_str(cJSON_GetObjectItem(pp, "revocation"), "reason"),
+		"leaked");
 	reqf(f, "{\"verb\":\"revoke\",\"id\":\"%s\",\"reason\":\"twice\"}", id);
 	expect_code(f, "exists");
 	resume_proven(f, id);
@@ -746,8 +748,9 @@ static void test_revoke_suspend_resume(void **state)
 		assert_int_equal(cJSON_GetArraySize(e), 6);
 		for (int i = 0; i < 6; i++)
 			assert_string_equal(
-			    idw_json_str(cJSON_GetArrayItem(e, i), "action"),
-			    want[i]);
+				idw_json_str(cJSON_GetArrayItem(e, i),
+					     "action"),
+				want[i]);
 	}
 }
 
@@ -766,7 +769,7 @@ static void test_check_policy(void **state)
 	assert_string_equal(idw_json_str(o, "effect"), "allow");
 	assert_true(cJSON_IsArray(cJSON_GetObjectItem(o, "violations")));
 	assert_int_equal(
-	    cJSON_GetArraySize(cJSON_GetObjectItem(o, "violations")), 0);
+		cJSON_GetArraySize(cJSON_GetObjectItem(o, "violations")), 0);
 	reqf(f,
 	     "{\"verb\":\"check_policy\",\"id\":\"%s\",\"action\":"
 	     "\"access\"}",
@@ -874,13 +877,14 @@ static void test_request_access(void **state)
 
 		assert_int_equal(cJSON_GetArraySize(e), 3);
 		assert_string_equal(
-		    idw_json_str(cJSON_GetArrayItem(e, 0), "action"),
-		    "request");
+			idw_json_str(cJSON_GetArrayItem(e, 0), "action"),
+			"request");
 		assert_string_equal(
-		    idw_json_str(cJSON_GetArrayItem(e, 0), "result"), "denied");
+			idw_json_str(cJSON_GetArrayItem(e, 0), "result"),
+			"denied");
 		assert_string_equal(
-		    idw_json_str(cJSON_GetArrayItem(e, 2), "result"),
-		    "approved");
+			idw_json_str(cJSON_GetArrayItem(e, 2), "result"),
+			"approved");
 	}
 }
 
@@ -920,8 +924,8 @@ static void test_audit_verb(void **state)
 	assert_int_equal(cJSON_GetArraySize(e), 7);
 	for (int i = 0; i + 1 < 7; i++)
 		assert_true(
-		    idw_json_int(cJSON_GetArrayItem(e, i), "seq", 0) >
-		    idw_json_int(cJSON_GetArrayItem(e, i + 1), "seq", 0));
+			idw_json_int(cJSON_GetArrayItem(e, i), "seq", 0) >
+			idw_json_int(cJSON_GetArrayItem(e, i + 1), "seq", 0));
 	o = req(f, "{\"verb\":\"audit\",\"limit\":-3}");
 	expect_code(f, "ok");
 	/* No entry carries a value. */
@@ -965,17 +969,17 @@ static void test_locked_refuses(void **state)
 static void test_malformed(void **state)
 {
 	static const char *const invalid[] = {
-	    "",
-	    "{",
-	    "[]",
-	    "\"verb\"",
-	    "null",
-	    "42",
-	    "{\"verb\":}",
-	    "{} {}",
-	    "{\"verb\":\"status\"}x",
-	    "\xff\xfe",
-	    "{'verb':'status'}",
+		"",
+		"{",
+		"[]",
+		"\"verb\"",
+		"null",
+		"42",
+		"{\"verb\":}",
+		"{} {}",
+		"{\"verb\":\"status\"}x",
+		"\xff\xfe",
+		"{'verb':'status'}",
 	};
 	struct fx *f = *state;
 	char id[20];
@@ -1078,8 +1082,8 @@ static void test_replies_are_utf8(void **state)
 static void test_hello(void **state)
 {
 	static const char hello[] =
-	    "{\"client\":\"idw\",\"claimed_actor\":\"admin\",\"principal\":"
-	    "\"root\"}";
+		"{\"client\":\"idw\",\"claimed_actor\":\"admin\",\"principal\":"
+		"\"root\"}";
 	struct fx *f = *state;
 	cJSON *o;
 
@@ -1104,30 +1108,31 @@ static void test_hello(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_table),
-	    cmocka_unit_test_setup_teardown(test_no_vault, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_init_lock_unlock, setup,
-					    teardown),
-	    cmocka_unit_test_setup_teardown(test_create_show, setup_init,
-					    teardown),
-	    cmocka_unit_test_setup_teardown(test_list_paging, setup_init,
-					    teardown),
-	    cmocka_unit_test_setup_teardown(test_get, setup_init, teardown),
-	    cmocka_unit_test_setup_teardown(test_revoke_suspend_resume,
-					    setup_init, teardown),
-	    cmocka_unit_test_setup_teardown(test_check_policy, setup_init,
-					    teardown),
-	    cmocka_unit_test_setup_teardown(test_request_access, setup_init,
-					    teardown),
-	    cmocka_unit_test_setup_teardown(test_audit_verb, setup_init,
-					    teardown),
-	    cmocka_unit_test_setup_teardown(test_locked_refuses, setup_init,
-					    teardown),
-	    cmocka_unit_test_setup_teardown(test_malformed, setup_init,
-					    teardown),
-	    cmocka_unit_test_setup_teardown(test_replies_are_utf8, setup_init,
-					    teardown),
-	    cmocka_unit_test_setup_teardown(test_hello, setup_init, teardown),
+		cmocka_unit_test(test_table),
+		cmocka_unit_test_setup_teardown(test_no_vault, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_init_lock_unlock, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_create_show, setup_init,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_list_paging, setup_init,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_get, setup_init, teardown),
+		cmocka_unit_test_setup_teardown(test_revoke_suspend_resume,
+						setup_init, teardown),
+		cmocka_unit_test_setup_teardown(test_check_policy, setup_init,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_request_access, setup_init,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_audit_verb, setup_init,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_locked_refuses, setup_init,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_malformed, setup_init,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_replies_are_utf8,
+						setup_init, teardown),
+		cmocka_unit_test_setup_teardown(test_hello, setup_init,
+						teardown),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, NULL);

@@ -31,20 +31,20 @@ static const struct {
 	const char *name;
 	int exit_status;
 } protocol[] = {
-    {IDW_ERR, "error", 1},
-    {IDW_EINVAL, "invalid", 1},
-    {IDW_EIO, "io", 1},
-    {IDW_ECORRUPT, "corrupt", 1},
-    {IDW_ENOENT, "not_found", 1},
-    {IDW_EEXIST, "exists", 1},
-    {IDW_ETOOBIG, "too_big", 1},
-    {IDW_EUSAGE, "usage", 2},
-    {IDW_EDENIED, "denied", 3},
-    {IDW_EPENDING, "pending", 4},
-    {IDW_EUNLOCK, "unlock_failed", 5},
-    {IDW_ELOCKED, "locked", 5},
-    {IDW_ENOVAULT, "no_vault", 5},
-    {IDW_EPROOF, "proof_failed", 6},
+	{IDW_ERR, "error", 1},
+	{IDW_EINVAL, "invalid", 1},
+	{IDW_EIO, "io", 1},
+	{IDW_ECORRUPT, "corrupt", 1},
+	{IDW_ENOENT, "not_found", 1},
+	{IDW_EEXIST, "exists", 1},
+	{IDW_ETOOBIG, "too_big", 1},
+	{IDW_EUSAGE, "usage", 2},
+	{IDW_EDENIED, "denied", 3},
+	{IDW_EPENDING, "pending", 4},
+	{IDW_EUNLOCK, "unlock_failed", 5},
+	{IDW_ELOCKED, "locked", 5},
+	{IDW_ENOVAULT, "no_vault", 5},
+	{IDW_EPROOF, "proof_failed", 6},
 };
 
 static void test_protocol_names_and_exits(void **state)
@@ -119,11 +119,11 @@ static void test_messages_say_what_to_do(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_protocol_names_and_exits),
-	    cmocka_unit_test(test_every_code_distinct_and_round_trips),
-	    cmocka_unit_test(test_unknown_code_is_generic),
-	    cmocka_unit_test(test_unknown_name_is_generic),
-	    cmocka_unit_test(test_messages_say_what_to_do),
+		cmocka_unit_test(test_protocol_names_and_exits),
+		cmocka_unit_test(test_every_code_distinct_and_round_trips),
+		cmocka_unit_test(test_unknown_code_is_generic),
+		cmocka_unit_test(test_unknown_name_is_generic),
+		cmocka_unit_test(test_messages_say_what_to_do),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

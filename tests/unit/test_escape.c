@@ -182,14 +182,14 @@ static void test_csv_formula_guard(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_display_plain),
-	    cmocka_unit_test(test_display_controls),
-	    cmocka_unit_test(test_display_flags_bidi_and_zero_width),
-	    cmocka_unit_test(test_display_invalid_bytes),
-	    cmocka_unit_test(test_display_cap),
-	    cmocka_unit_test(test_display_buffer_bound),
-	    cmocka_unit_test(test_csv),
-	    cmocka_unit_test(test_csv_formula_guard),
+		cmocka_unit_test(test_display_plain),
+		cmocka_unit_test(test_display_controls),
+		cmocka_unit_test(test_display_flags_bidi_and_zero_width),
+		cmocka_unit_test(test_display_invalid_bytes),
+		cmocka_unit_test(test_display_cap),
+		cmocka_unit_test(test_display_buffer_bound),
+		cmocka_unit_test(test_csv),
+		cmocka_unit_test(test_csv_formula_guard),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

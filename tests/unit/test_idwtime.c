@@ -301,17 +301,17 @@ static void test_clocks(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_parse_utc),
-	    cmocka_unit_test(test_parse_offsets),
-	    cmocka_unit_test(test_parse_fractions),
-	    cmocka_unit_test(test_parse_bare_dates),
-	    cmocka_unit_test(test_parse_leap_years),
-	    cmocka_unit_test(test_parse_invalid),
-	    cmocka_unit_test(test_fmt_utc),
-	    cmocka_unit_test(test_fmt_local),
-	    cmocka_unit_test(test_durations),
-	    cmocka_unit_test(test_durations_refused),
-	    cmocka_unit_test(test_clocks),
+		cmocka_unit_test(test_parse_utc),
+		cmocka_unit_test(test_parse_offsets),
+		cmocka_unit_test(test_parse_fractions),
+		cmocka_unit_test(test_parse_bare_dates),
+		cmocka_unit_test(test_parse_leap_years),
+		cmocka_unit_test(test_parse_invalid),
+		cmocka_unit_test(test_fmt_utc),
+		cmocka_unit_test(test_fmt_local),
+		cmocka_unit_test(test_durations),
+		cmocka_unit_test(test_durations_refused),
+		cmocka_unit_test(test_clocks),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -298,7 +298,7 @@ static char *splice(const char *tmpl, const char *marker, const char *v,
 static void test_splice(void **state)
 {
 	const char *tmpl =
-	    "{\"id\":\"pp_1\",\"value\":\"@@IDW-VALUE@@\",\"n\":1}";
+		"{\"id\":\"pp_1\",\"value\":\"@@IDW-VALUE@@\",\"n\":1}";
 	char *s;
 	cJSON *j;
 	int r;
@@ -307,7 +307,7 @@ static void test_splice(void **state)
 	s = splice(tmpl, "@@IDW-VALUE@@", "se\"cr\\et\n", 9, &r);
 	assert_int_equal(r, 0);
 	assert_string_equal(
-	    s, "{\"id\":\"pp_1\",\"value\":\"se\\\"cr\\\\et\\n\",\"n\":1}");
+		s, "{\"id\":\"pp_1\",\"value\":\"se\\\"cr\\\\et\\n\",\"n\":1}");
 	j = idw_json_parse(s, strlen(s));
 	assert_non_null(j);
 	assert_string_equal(idw_json_str(j, "value"), "se\"cr\\et\n");
@@ -356,19 +356,19 @@ static void test_splice_refusals(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_parse_exact_length),
-	    cmocka_unit_test(test_parse_refusals),
-	    cmocka_unit_test(test_getters),
-	    cmocka_unit_test(test_print),
-	    cmocka_unit_test(test_utf8_valid),
-	    cmocka_unit_test(test_utf8_overlongs),
-	    cmocka_unit_test(test_utf8_surrogates_and_range),
-	    cmocka_unit_test(test_utf8_truncated_and_stray),
-	    cmocka_unit_test(test_escape),
-	    cmocka_unit_test(test_escape_refuses_invalid_utf8),
-	    cmocka_unit_test(test_escape_parses_back),
-	    cmocka_unit_test(test_splice),
-	    cmocka_unit_test(test_splice_refusals),
+		cmocka_unit_test(test_parse_exact_length),
+		cmocka_unit_test(test_parse_refusals),
+		cmocka_unit_test(test_getters),
+		cmocka_unit_test(test_print),
+		cmocka_unit_test(test_utf8_valid),
+		cmocka_unit_test(test_utf8_overlongs),
+		cmocka_unit_test(test_utf8_surrogates_and_range),
+		cmocka_unit_test(test_utf8_truncated_and_stray),
+		cmocka_unit_test(test_escape),
+		cmocka_unit_test(test_escape_refuses_invalid_utf8),
+		cmocka_unit_test(test_escape_parses_back),
+		cmocka_unit_test(test_splice),
+		cmocka_unit_test(test_splice_refusals),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

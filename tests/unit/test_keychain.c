@@ -170,13 +170,13 @@ static void test_real_keyring_round_trip(void **state)
 int main(void)
 {
 	const struct CMUnitTest fake[] = {
-	    cmocka_unit_test(test_no_bus_is_skipped_at_once),
-	    cmocka_unit_test(test_answers_are_understood),
-	    cmocka_unit_test(test_helper_gets_only_bus_variables),
-	    cmocka_unit_test(test_silent_helper_is_killed_at_timeout),
+		cmocka_unit_test(test_no_bus_is_skipped_at_once),
+		cmocka_unit_test(test_answers_are_understood),
+		cmocka_unit_test(test_helper_gets_only_bus_variables),
+		cmocka_unit_test(test_silent_helper_is_killed_at_timeout),
 	};
 	const struct CMUnitTest real[] = {
-	    cmocka_unit_test(test_real_keyring_round_trip),
+		cmocka_unit_test(test_real_keyring_round_trip),
 	};
 
 	if (sodium_init() < 0)

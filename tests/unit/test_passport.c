@@ -99,10 +99,10 @@ static void test_defaults(void **state)
 	assert_true(cJSON_IsNull(cJSON_GetObjectItem(m, "revocation")));
 	assert_true(cJSON_IsNull(cJSON_GetObjectItem(m, "suspension")));
 	assert_int_equal(
-	    cJSON_GetArraySize(cJSON_GetObjectItem(m, "platforms")), 0);
+		cJSON_GetArraySize(cJSON_GetObjectItem(m, "platforms")), 0);
 	assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(m, "tags")), 0);
 	assert_int_equal(
-	    cJSON_GetArraySize(cJSON_GetObjectItem(m, "delegation")), 0);
+		cJSON_GetArraySize(cJSON_GetObjectItem(m, "delegation")), 0);
 	assert_int_equal(idw_json_int(m, "value_version", 0), 1);
 	/* Valid from now for 90 days. */
 	time_of(m, "valid_from", &from);
@@ -126,13 +126,13 @@ static void test_fields_kept(void **state)
 
 	(void)state;
 	req = req_with(
-	    "\"path\":\"prod/openai\",\"visa\":{\"type\":\"privilege\","
-	    "\"issuing_authority\":\"ops\",\"scope\":[\"read\",\"write\"]},"
-	    "\"platforms\":[\"openai\",\"azure\"],\"agent_id\":\"claude\","
-	    "\"human_owner\":\"alice\",\"access_tier\":\"critical\","
-	    "\"tags\":[\"prod\"],\"notes\":\"rotate monthly\","
-	    "\"reveal\":\"never\",\"id\":\"pp_ffffffffffffffff\","
-	    "\"status\":\"active\",\"unknown\":1");
+		"\"path\":\"prod/openai\",\"visa\":{\"type\":\"privilege\","
+		"\"issuing_authority\":\"ops\",\"scope\":[\"read\",\"write\"]},"
+		"\"platforms\":[\"openai\",\"azure\"],\"agent_id\":\"claude\","
+		"\"human_owner\":\"alice\",\"access_tier\":\"critical\","
+		"\"tags\":[\"prod\"],\"notes\":\"rotate monthly\","
+		"\"reveal\":\"never\",\"id\":\"pp_ffffffffffffffff\","
+		"\"status\":\"active\",\"unknown\":1");
 	assert_int_equal(build(req, &m, why, sizeof(why)), 0);
 	/* The agent chooses the id; unknown request fields are dropped. */
 	assert_string_equal(idw_json_str(m, "id"), ID);
@@ -159,7 +159,7 @@ static void test_fields_kept(void **state)
 		       "\"valid_until\":null,\"human_owner\":null");
 	assert_int_equal(build(req, &m, why, sizeof(why)), 0);
 	assert_string_equal(
-	    idw_json_str(cJSON_GetObjectItem(m, "visa"), "type"), "access");
+		idw_json_str(cJSON_GetObjectItem(m, "visa"), "type"), "access");
 	assert_string_equal(idw_json_str(m, "path"), "");
 	cJSON_Delete(m);
 	cJSON_Delete(req);
@@ -189,11 +189,12 @@ static void test_required(void **state)
 static void test_enums(void **state)
 {
 	static const char *const creds[] = {
-	    "api-key",	   "oauth-token",	"password", "ssh-key",
-	    "certificate", "connection-string", "other",
+		"api-key",     "oauth-token",	    "password", "ssh-key",
+		"certificate", "connection-string", "other",
 	};
 	static const char *const visas[] = {
-	    "access", "privilege", "data", "compliance", "ecosystem", "custom",
+		"access",     "privilege", "data",
+		"compliance", "ecosystem", "custom",
 	};
 	char buf[200], why[300];
 	cJSON *req, *m;
@@ -310,9 +311,9 @@ static void test_too_long(void **state)
 static void test_invalid_utf8(void **state)
 {
 	static const char *const bad[] = {
-	    "\xff",	    "ab\xc3",		"\xc0\xaf",
-	    "\xed\xa0\x80", "\xf4\x90\x80\x80", "\xe2\x82",
-	    "x\x80y",
+		"\xff",		"ab\xc3",	    "\xc0\xaf",
+		"\xed\xa0\x80", "\xf4\x90\x80\x80", "\xe2\x82",
+		"x\x80y",
 	};
 	static const char *const keys[] = {"name", "path", "notes",
 					   "human_owner"};
@@ -348,7 +349,8 @@ static void test_invalid_utf8(void **state)
 
 		cJSON_DeleteItemFromObject(req, "name");
 		cJSON_AddStringToObject(
-		    req, "name", "Cl\xc3\xa9 \xe2\x82\xac \xf0\x9f\x94\x91");
+			req, "name",
+			"Cl\xc3\xa9 \xe2\x82\xac \xf0\x9f\x94\x91");
 		assert_int_equal(build(req, &m, why, sizeof(why)), 0);
 		assert_string_equal(idw_json_str(m, "name"),
 				    "Cl\xc3\xa9 \xe2\x82\xac \xf0\x9f\x94\x91");
@@ -563,17 +565,17 @@ static void test_ids(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_defaults),
-	    cmocka_unit_test(test_fields_kept),
-	    cmocka_unit_test(test_required),
-	    cmocka_unit_test(test_enums),
-	    cmocka_unit_test(test_wrong_types),
-	    cmocka_unit_test(test_too_long),
-	    cmocka_unit_test(test_invalid_utf8),
-	    cmocka_unit_test(test_validity),
-	    cmocka_unit_test(test_status),
-	    cmocka_unit_test(test_view),
-	    cmocka_unit_test(test_ids),
+		cmocka_unit_test(test_defaults),
+		cmocka_unit_test(test_fields_kept),
+		cmocka_unit_test(test_required),
+		cmocka_unit_test(test_enums),
+		cmocka_unit_test(test_wrong_types),
+		cmocka_unit_test(test_too_long),
+		cmocka_unit_test(test_invalid_utf8),
+		cmocka_unit_test(test_validity),
+		cmocka_unit_test(test_status),
+		cmocka_unit_test(test_view),
+		cmocka_unit_test(test_ids),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -50,7 +50,7 @@ static int teardown(void **state)
 static const char *sub(struct fixture *fx, const char *name)
 {
 	assert_int_equal(
-	    idw_path_join(fx->path, sizeof(fx->path), fx->root, name), 0);
+		idw_path_join(fx->path, sizeof(fx->path), fx->root, name), 0);
 	return fx->path;
 }
 
@@ -109,8 +109,8 @@ static void test_dir_check_not_dir_missing_foreign(void **state)
 	assert_int_equal(idw_dir_check(sub(fx, "missing"), why, sizeof(why)),
 			 IDW_ENOENT);
 	assert_int_equal(
-	    idw_dir_check(sub(fx, "missing/deeper"), why, sizeof(why)),
-	    IDW_ENOENT);
+		idw_dir_check(sub(fx, "missing/deeper"), why, sizeof(why)),
+		IDW_ENOENT);
 
 	/* Owned by someone else: only root can arrange that here. */
 	if (geteuid() == 0) {
@@ -130,8 +130,8 @@ static void test_home_ensure(void **state)
 	mode_t old = umask(022);
 
 	assert_int_equal(
-	    idw_home_ensure(sub(fx, "a/b/home"), 0, why, sizeof(why)),
-	    IDW_ENOENT);
+		idw_home_ensure(sub(fx, "a/b/home"), 0, why, sizeof(why)),
+		IDW_ENOENT);
 	assert_int_equal(idw_home_ensure(fx->path, 1, why, sizeof(why)), 0);
 	assert_int_equal(lstat(fx->path, &st), 0);
 	assert_true(S_ISDIR(st.st_mode));
@@ -141,7 +141,7 @@ static void test_home_ensure(void **state)
 	assert_int_equal(st.st_mode & 077, 0);
 	/* Again: already there is fine. */
 	assert_int_equal(
-	    idw_home_ensure(sub(fx, "a/b/home"), 1, why, sizeof(why)), 0);
+		idw_home_ensure(sub(fx, "a/b/home"), 1, why, sizeof(why)), 0);
 	assert_int_equal(chmod(fx->path, 0755), 0);
 	assert_int_equal(idw_home_ensure(fx->path, 1, why, sizeof(why)),
 			 IDW_EPERM);
@@ -212,8 +212,8 @@ static void test_socket_path_hash(void **state)
 {
 	struct fixture *fx = *state;
 	char home1[IDW_PATH_MAX], home2[IDW_PATH_MAX], p1[IDW_PATH_MAX],
-	    p2[IDW_PATH_MAX], d[IDW_PATH_MAX], want[IDW_PATH_MAX], name[40],
-	    alias[IDW_PATH_MAX];
+		p2[IDW_PATH_MAX], d[IDW_PATH_MAX], want[IDW_PATH_MAX], name[40],
+		alias[IDW_PATH_MAX];
 
 	snprintf(home1, sizeof(home1), "%s", sub(fx, "home1"));
 	snprintf(home2, sizeof(home2), "%s", sub(fx, "home2"));
@@ -246,20 +246,20 @@ static void test_socket_path_hash(void **state)
 	assert_string_equal(p1, p2);
 	assert_int_equal(symlink(home1, sub(fx, "home-link")), 0);
 	assert_int_equal(
-	    idw_socket_path(fx->path, p2, sizeof(p2), d, sizeof(d)), 0);
+		idw_socket_path(fx->path, p2, sizeof(p2), d, sizeof(d)), 0);
 	assert_string_equal(p1, p2);
 
 	/* The home must exist: the hash is of its real path. */
-	assert_int_equal(
-	    idw_socket_path(sub(fx, "nohome"), p2, sizeof(p2), d, sizeof(d)),
-	    IDW_ENOENT);
+	assert_int_equal(idw_socket_path(sub(fx, "nohome"), p2, sizeof(p2), d,
+					 sizeof(d)),
+			 IDW_ENOENT);
 }
 
 static void test_socket_path_runtime_dir(void **state)
 {
 	struct fixture *fx = *state;
 	char home[IDW_PATH_MAX], p[IDW_PATH_MAX], d[IDW_PATH_MAX],
-	    want[IDW_PATH_MAX], name[40], longdir[200];
+		want[IDW_PATH_MAX], name[40], longdir[200];
 
 	snprintf(home, sizeof(home), "%s", sub(fx, "home"));
 	assert_int_equal(mkdir(home, 0700), 0);
@@ -299,7 +299,8 @@ static void test_socket_path_override(void **state)
 	setenv("XDG_RUNTIME_DIR", "/run/user/1234", 1);
 	setenv("IDW_SOCKET", "/srv/sock/agent.sock", 1);
 	assert_int_equal(
-	    idw_socket_path(sub(fx, "nohome"), p, sizeof(p), d, sizeof(d)), 0);
+		idw_socket_path(sub(fx, "nohome"), p, sizeof(p), d, sizeof(d)),
+		0);
 	assert_string_equal(p, "/srv/sock/agent.sock");
 	assert_string_equal(d, "/srv/sock");
 
@@ -316,11 +317,11 @@ static void test_socket_path_override(void **state)
 
 	setenv("IDW_SOCKET", "/srv/sock/agent.sock", 1);
 	assert_int_equal(
-	    idw_socket_path(fx->root, p, sizeof(p), tiny, sizeof(tiny)),
-	    IDW_ETOOBIG);
+		idw_socket_path(fx->root, p, sizeof(p), tiny, sizeof(tiny)),
+		IDW_ETOOBIG);
 	assert_int_equal(
-	    idw_socket_path(fx->root, tiny, sizeof(tiny), d, sizeof(d)),
-	    IDW_ETOOBIG);
+		idw_socket_path(fx->root, tiny, sizeof(tiny), d, sizeof(d)),
+		IDW_ETOOBIG);
 
 	/* The override is bound by sun_path like any other socket path. */
 	memset(longpath, 's', sizeof(longpath) - 1);
@@ -347,7 +348,7 @@ static void test_socket_dir_ensure(void **state)
 	mode_t old = umask(0);
 
 	assert_int_equal(
-	    idw_socket_dir_ensure(sub(fx, "run"), why, sizeof(why)), 0);
+		idw_socket_dir_ensure(sub(fx, "run"), why, sizeof(why)), 0);
 	assert_int_equal(lstat(fx->path, &st), 0);
 	assert_int_equal(st.st_mode & 0777, 0700);
 	assert_int_equal(idw_socket_dir_ensure(fx->path, why, sizeof(why)), 0);
@@ -361,33 +362,35 @@ static void test_socket_dir_ensure(void **state)
 			 IDW_EPERM);
 	/* Parents are not created. */
 	assert_int_equal(
-	    idw_socket_dir_ensure(sub(fx, "no/such"), why, sizeof(why)),
-	    IDW_EIO);
+		idw_socket_dir_ensure(sub(fx, "no/such"), why, sizeof(why)),
+		IDW_EIO);
 	umask(old);
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test_setup_teardown(test_dir_check_private_dir, setup,
-					    teardown),
-	    cmocka_unit_test_setup_teardown(test_dir_check_group_other_bits,
-					    setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_dir_check_link_refused, setup,
-					    teardown),
-	    cmocka_unit_test_setup_teardown(
-		test_dir_check_not_dir_missing_foreign, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_home_ensure, setup, teardown),
-	    cmocka_unit_test(test_home_path_precedence),
-	    cmocka_unit_test(test_path_join),
-	    cmocka_unit_test_setup_teardown(test_socket_path_hash, setup,
-					    teardown),
-	    cmocka_unit_test_setup_teardown(test_socket_path_runtime_dir, setup,
-					    teardown),
-	    cmocka_unit_test_setup_teardown(test_socket_path_override, setup,
-					    teardown),
-	    cmocka_unit_test_setup_teardown(test_socket_dir_ensure, setup,
-					    teardown),
+		cmocka_unit_test_setup_teardown(test_dir_check_private_dir,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_dir_check_group_other_bits,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_dir_check_link_refused,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_dir_check_not_dir_missing_foreign, setup,
+			teardown),
+		cmocka_unit_test_setup_teardown(test_home_ensure, setup,
+						teardown),
+		cmocka_unit_test(test_home_path_precedence),
+		cmocka_unit_test(test_path_join),
+		cmocka_unit_test_setup_teardown(test_socket_path_hash, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_socket_path_runtime_dir,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_socket_path_override,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_socket_dir_ensure, setup,
+						teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

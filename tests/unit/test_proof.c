@@ -44,24 +44,29 @@ static const char pk_hex[] =
  * so that neither can grow alone.
  */
 static const char *const closed_list[] = {
-	"list",	     "show",	"audit",	"status",
-	"create",    "suspend", "revoke",	"deny",
-	"lock",	     "logout",	"token_revoke", "grants_revoke",
-	"backup",    "init",	"unlock",	"stop",
-	"challenge", "get",	"check_policy", "request_access",
-	"token_list", "login_confirm", "grants", "policy_list",
-	"config_get", "elicitation_answer", "audit_verify",
-	"profile_list", "profile_show",
-	"rekey_plan",
+	"list",		"show",
+	"audit",	"status",
+	"create",	"suspend",
+	"revoke",	"deny",
+	"lock",		"logout",
+	"token_revoke", "grants_revoke",
+	"backup",	"init",
+	"unlock",	"stop",
+	"challenge",	"get",
+	"check_policy", "request_access",
+	"token_list",	"login_confirm",
+	"grants",	"policy_list",
+	"config_get",	"elicitation_answer",
+	"audit_verify", "profile_list",
+	"profile_show", "rekey_plan",
 };
 
 /* Verbs of DESIGN's proof list that the agent serves. */
 static const char *const proven_verbs[] = {
-	"resume",	 "edit",	   "delegate",	    "policy_add",
-	"policy_enable", "policy_disable", "policy_remove", "approve",
-	"config_set",	 "token_create",   "login",
-	"profile_add",	 "profile_remove", "get_proven",
-	"passwd",	 "rekey",
+	"resume",	  "edit",	    "delegate",	     "policy_add",
+	"policy_enable",  "policy_disable", "policy_remove", "approve",
+	"config_set",	  "token_create",   "login",	     "profile_add",
+	"profile_remove", "get_proven",	    "passwd",	     "rekey",
 };
 
 struct fx {
@@ -95,7 +100,8 @@ static int setup(void **state)
 	if (f == NULL)
 		return -1;
 	a = &f->a;
-	if (agentfx_open(a, f->dir, sizeof(f->dir), "/tmp/idw-proof-XXXXXX") != 0)
+	if (agentfx_open(a, f->dir, sizeof(f->dir), "/tmp/idw-proof-XXXXXX") !=
+	    0)
 		return -1;
 	snprintf(f->p.principal, sizeof(f->p.principal), "local");
 	f->p.hello_done = true;

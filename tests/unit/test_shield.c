@@ -203,13 +203,13 @@ static void test_key_lives_in_arena(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_round_trip),
-	    cmocka_unit_test(test_value_not_in_clear),
-	    cmocka_unit_test(test_empty_and_large),
-	    cmocka_unit_test(test_scratch_too_small),
-	    cmocka_unit_test(test_tampered),
-	    cmocka_unit_test(test_wipe_key_locks),
-	    cmocka_unit_test(test_key_lives_in_arena),
+		cmocka_unit_test(test_round_trip),
+		cmocka_unit_test(test_value_not_in_clear),
+		cmocka_unit_test(test_empty_and_large),
+		cmocka_unit_test(test_scratch_too_small),
+		cmocka_unit_test(test_tampered),
+		cmocka_unit_test(test_wipe_key_locks),
+		cmocka_unit_test(test_key_lives_in_arena),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, NULL);

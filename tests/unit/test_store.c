@@ -92,7 +92,7 @@ static void put(struct fx *f, const char *kind, const char *id,
 		const char *json, const void *value, size_t len)
 {
 	assert_int_equal(
-	    store_put(&f->s, f->v, kind, id, meta_of(json), value, len), 0);
+		store_put(&f->s, f->v, kind, id, meta_of(json), value, len), 0);
 }
 
 static void put_str(struct fx *f, const char *kind, const char *id,
@@ -239,13 +239,13 @@ static void test_put_find_count(void **state)
 	memset(id, 'k', STORE_KIND_MAX);
 	id[STORE_KIND_MAX] = '\0';
 	assert_int_equal(
-	    store_put(&f->s, f->v, id, "x", meta_of("{}"), NULL, 0),
-	    IDW_EINVAL);
+		store_put(&f->s, f->v, id, "x", meta_of("{}"), NULL, 0),
+		IDW_EINVAL);
 	memset(id, 'i', STORE_ID_MAX);
 	id[STORE_ID_MAX] = '\0';
 	assert_int_equal(
-	    store_put(&f->s, f->v, "passport", id, meta_of("{}"), NULL, 0),
-	    IDW_EINVAL);
+		store_put(&f->s, f->v, "passport", id, meta_of("{}"), NULL, 0),
+		IDW_EINVAL);
 	assert_int_equal(idw_vault_journal_size(f->v), before);
 	assert_int_equal(f->s.n, 4);
 	/* The longest that fit. */
@@ -557,16 +557,18 @@ static void test_open_value_exact(void **state)
 	want_value(&f->s, "passport", "pp_one", "\n", 1);
 	want_value(&f->s, "passport", "pp_max", max, STORE_VALUE_MAX);
 	/* The value is kept shielded, never in the clear in the item. */
-	assert_null(memmem(
-	    store_find(&f->s, "passport", "pp_all")->value,
-	    idw_shielded_len(store_find(&f->s, "passport", "pp_all")->value),
-	    all + 16, 32));
+	assert_null(
+		memmem(store_find(&f->s, "passport", "pp_all")->value,
+		       idw_shielded_len(
+			       store_find(&f->s, "passport", "pp_all")->value),
+		       all + 16, 32));
 	/* Without the shield key (lock) nothing opens. */
 	idw_shield_wipe_key();
 	v = (uint8_t *)1;
 	assert_int_equal(
-	    store_open_value(store_find(&f->s, "passport", "pp_all"), &v, &n),
-	    IDW_ELOCKED);
+		store_open_value(store_find(&f->s, "passport", "pp_all"), &v,
+				 &n),
+		IDW_ELOCKED);
 	assert_null(v);
 	assert_int_equal(n, 0);
 	store_clear(&f->s);
@@ -601,7 +603,7 @@ static void test_values_not_in_file(void **state)
 	/* Metadata never carries the value. */
 	{
 		char *json = idw_json_print(
-		    store_find(&f->s, "passport", "pp_canary")->meta);
+			store_find(&f->s, "passport", "pp_canary")->meta);
 
 		assert_null(strstr(json, CANARY));
 		cJSON_free(json);
@@ -644,8 +646,10 @@ static void test_bloom_summary(void **state)
 	char other[32];
 	int said_no = 0;
 
-	put(f, "passport", "pp_b", "{\"platforms\":[\"github\",\"aws\"],"
-		"\"tags\":[\"ci\"],\"name\":\"gitlab\"}", "v", 1);
+	put(f, "passport", "pp_b",
+	    "{\"platforms\":[\"github\",\"aws\"],"
+	    "\"tags\":[\"ci\"],\"name\":\"gitlab\"}",
+	    "v", 1);
 	it = store_find(&f->s, "passport", "pp_b");
 	assert_non_null(it);
 	assert_true(store_may_hold(it, "platforms", "github"));
@@ -679,7 +683,10 @@ static void test_kind_lists(void **state)
 
 	for (int i = 0; i < 30; i++) {
 		snprintf(id, sizeof(id), "x_%02d", i);
-		put(f, i % 3 == 0 ? "grant" : i % 3 == 1 ? "passport" : "rule",
+		put(f,
+		    i % 3 == 0	 ? "grant"
+		    : i % 3 == 1 ? "passport"
+				 : "rule",
 		    id, "{}", NULL, 0);
 	}
 	assert_int_equal(store_count(&f->s, "grant"), 10);
@@ -695,8 +702,9 @@ static void test_kind_lists(void **state)
 	assert_int_equal(store_count(&f->s, "rule"), 9);
 	assert_int_equal(store_count(&f->s, "passport"), 9);
 	for (int k = 0; k < 3; k++) {
-		const char *kind = k == 0 ? "grant" : k == 1 ? "passport"
-							      : "rule";
+		const char *kind = k == 0   ? "grant"
+				   : k == 1 ? "passport"
+					    : "rule";
 
 		prev = NULL;
 		n = 0;
@@ -717,29 +725,32 @@ static void test_kind_lists(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test_setup_teardown(test_put_find_count, setup,
-					    teardown),
-	    cmocka_unit_test_setup_teardown(test_many_items, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_replay_rebuilds_state, setup,
-					    teardown),
-	    cmocka_unit_test_setup_teardown(test_null_value_keeps_old, setup,
-					    teardown),
-	    cmocka_unit_test_setup_teardown(test_del_op, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_apply_refuses_bad_records,
-					    setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_compaction, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_compaction_empty, setup,
-					    teardown),
-	    cmocka_unit_test_setup_teardown(test_clear, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_open_value_exact, setup,
-					    teardown),
-	    cmocka_unit_test_setup_teardown(test_values_not_in_file, setup,
-					    teardown),
-	    cmocka_unit_test_setup_teardown(test_write_before_apply, setup,
-					    teardown),
-	    cmocka_unit_test_setup_teardown(test_bloom_summary, setup,
-					    teardown),
-	    cmocka_unit_test_setup_teardown(test_kind_lists, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_put_find_count, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_many_items, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_replay_rebuilds_state,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_null_value_keeps_old,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_del_op, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_apply_refuses_bad_records,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_compaction, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_compaction_empty, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_clear, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_open_value_exact, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_values_not_in_file, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_write_before_apply, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_bloom_summary, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_kind_lists, setup,
+						teardown),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, NULL);

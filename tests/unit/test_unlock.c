@@ -253,14 +253,14 @@ static void test_scrub_env(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test_setup(test_env, setup),
-	    cmocka_unit_test_setup(test_pipe_first, setup),
-	    cmocka_unit_test_setup(test_pipe_bytes_exact, setup),
-	    cmocka_unit_test_setup(test_pipe_too_long, setup),
-	    cmocka_unit_test_setup(test_pipe_empty, setup),
-	    cmocka_unit_test_setup(test_pipe_read_error, setup),
-	    cmocka_unit_test_setup(test_none, setup),
-	    cmocka_unit_test_setup(test_scrub_env, setup),
+		cmocka_unit_test_setup(test_env, setup),
+		cmocka_unit_test_setup(test_pipe_first, setup),
+		cmocka_unit_test_setup(test_pipe_bytes_exact, setup),
+		cmocka_unit_test_setup(test_pipe_too_long, setup),
+		cmocka_unit_test_setup(test_pipe_empty, setup),
+		cmocka_unit_test_setup(test_pipe_read_error, setup),
+		cmocka_unit_test_setup(test_none, setup),
+		cmocka_unit_test_setup(test_scrub_env, setup),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, NULL);

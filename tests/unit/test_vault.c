@@ -325,10 +325,10 @@ static void test_wrong_passphrase(void **state)
 	assert_int_equal(idw_vault_unlock(v, NULL, 0, collect, g, &rep),
 			 IDW_EUNLOCK);
 	assert_int_equal(
-	    idw_vault_append(v, &(struct idw_vault_rec){.op = IDW_VAULT_PUT,
-							.kind = "config",
-							.id = "x"}),
-	    IDW_ELOCKED);
+		idw_vault_append(v, &(struct idw_vault_rec){.op = IDW_VAULT_PUT,
+							    .kind = "config",
+							    .id = "x"}),
+		IDW_ELOCKED);
 	assert_int_equal(idw_vault_unlock(v, PASS, PASSLEN, collect, g, &rep),
 			 0);
 	assert_true(got_is_series(g, 0, 3));
@@ -369,9 +369,9 @@ static void test_append_replay_in_order(void **state)
 				 0);
 		assert_true(got_is_series(g, 0, 205));
 		got_reset(g);
-		assert_int_equal(
-		    idw_vault_parse_image(img, len, PASS, 5, collect, g, &rep),
-		    IDW_EUNLOCK);
+		assert_int_equal(idw_vault_parse_image(img, len, PASS, 5,
+						       collect, g, &rep),
+				 IDW_EUNLOCK);
 		assert_int_equal(g->n, 0);
 		free(img);
 	}
@@ -510,7 +510,8 @@ static void test_torn_tail(void **state)
 		/* the next append goes on from the last good record */
 		assert_int_equal(idw_vault_open(f->path, &v), 0);
 		assert_int_equal(
-		    idw_vault_unlock(v, PASS, PASSLEN, NULL, NULL, &rep), 0);
+			idw_vault_unlock(v, PASS, PASSLEN, NULL, NULL, &rep),
+			0);
 		assert_false(rep.truncated_tail);
 		assert_int_equal(append_series(v, 2, 1), 0);
 		idw_vault_close(v);
@@ -757,14 +758,14 @@ static void test_versions_and_magic(void **state)
 	write_file(f->path, img, len);
 	assert_int_equal(idw_vault_open(f->path, &v), IDW_EVERSION);
 	assert_int_equal(idw_vault_peek_id(f->path, id), IDW_EVERSION);
-	assert_int_equal(
-	    idw_vault_parse_image(img, len, PASS, PASSLEN, NULL, NULL, &rep),
-	    IDW_EVERSION);
+	assert_int_equal(idw_vault_parse_image(img, len, PASS, PASSLEN, NULL,
+					       NULL, &rep),
+			 IDW_EVERSION);
 	assert_non_null(strstr(rep.detail, "newer"));
 	/* a newer major is refused whatever follows the magic */
 	assert_int_equal(
-	    idw_vault_parse_image(img, 8, PASS, PASSLEN, NULL, NULL, &rep),
-	    IDW_EVERSION);
+		idw_vault_parse_image(img, 8, PASS, PASSLEN, NULL, NULL, &rep),
+		IDW_EVERSION);
 
 	idw_le16_put(img + 4, 0);
 	write_file(f->path, img, len);
@@ -789,8 +790,8 @@ static void test_versions_and_magic(void **state)
 	write_file(f->path, img, 3);
 	assert_int_equal(idw_vault_open(f->path, &v), IDW_ECORRUPT);
 	assert_int_equal(
-	    idw_vault_parse_image(img, 0, PASS, PASSLEN, NULL, NULL, &rep),
-	    IDW_ENOVAULT);
+		idw_vault_parse_image(img, 0, PASS, PASSLEN, NULL, NULL, &rep),
+		IDW_ENOVAULT);
 	free(img);
 	free(g);
 }
@@ -861,8 +862,8 @@ static void test_callback_error_stops(void **state)
 	make_vault(f->path, PASS, PASSLEN, 5, NULL);
 	assert_int_equal(idw_vault_open(f->path, &v), 0);
 	assert_int_equal(
-	    idw_vault_unlock(v, PASS, PASSLEN, refuse_third, g, &rep),
-	    IDW_EINVAL);
+		idw_vault_unlock(v, PASS, PASSLEN, refuse_third, g, &rep),
+		IDW_EINVAL);
 	assert_false(idw_vault_unlocked(v));
 	assert_non_null(strstr(rep.detail, "record 3"));
 	idw_vault_close(v);
@@ -939,23 +940,24 @@ static void test_slot_tampering(void **state)
 		int want;
 		const char *detail;
 	} cases[] = {
-	    {PP_META, 1, 1, IDW_ECORRUPT, "KDF"},
-	    {PP_META + 1, 8, crypto_pwhash_OPSLIMIT_SENSITIVE + 1, IDW_ECORRUPT,
-	     "KDF"},
-	    {PP_META + 1, 8, 0, IDW_ECORRUPT, "KDF"},
-	    {PP_META + 9, 8, crypto_pwhash_MEMLIMIT_SENSITIVE + 1, IDW_ECORRUPT,
-	     "KDF"},
-	    {PP_META + 9, 8, 1024, IDW_ECORRUPT, "KDF"},
-	    {VAULT_AREA_TABLE + 2, 1, 'P', IDW_EUNLOCK, "wrong"},
-	    {PP_META + 20, 1, 0x55, IDW_EUNLOCK, "wrong"},
-	    {VAULT_AREA_TLEN, 8, VAULT_TABLE_MAX + 1, IDW_ECORRUPT, "table"},
-	    {VAULT_AREA_TLEN, 8, 0, IDW_ECORRUPT, "no passphrase"},
-	    {VAULT_AREA_TLEN, 8, 5, IDW_ECORRUPT, "malformed"},
-	    {VAULT_AREA_TABLE, 1, 0, IDW_ECORRUPT, "malformed"},
-	    {VAULT_AREA_GEN, 8, 77, IDW_ECORRUPT, "MAC"},
-	    {VAULT_AREA_TABLE + 500, 1, 1, IDW_ECORRUPT, "MAC"},
-	    {VAULT_AREA_COMMIT, 1, 1, IDW_ECORRUPT, "commitment"},
-	    {VAULT_AREA_MAC + 31, 1, 1, IDW_ECORRUPT, "MAC"},
+		{PP_META, 1, 1, IDW_ECORRUPT, "KDF"},
+		{PP_META + 1, 8, crypto_pwhash_OPSLIMIT_SENSITIVE + 1,
+		 IDW_ECORRUPT, "KDF"},
+		{PP_META + 1, 8, 0, IDW_ECORRUPT, "KDF"},
+		{PP_META + 9, 8, crypto_pwhash_MEMLIMIT_SENSITIVE + 1,
+		 IDW_ECORRUPT, "KDF"},
+		{PP_META + 9, 8, 1024, IDW_ECORRUPT, "KDF"},
+		{VAULT_AREA_TABLE + 2, 1, 'P', IDW_EUNLOCK, "wrong"},
+		{PP_META + 20, 1, 0x55, IDW_EUNLOCK, "wrong"},
+		{VAULT_AREA_TLEN, 8, VAULT_TABLE_MAX + 1, IDW_ECORRUPT,
+		 "table"},
+		{VAULT_AREA_TLEN, 8, 0, IDW_ECORRUPT, "no passphrase"},
+		{VAULT_AREA_TLEN, 8, 5, IDW_ECORRUPT, "malformed"},
+		{VAULT_AREA_TABLE, 1, 0, IDW_ECORRUPT, "malformed"},
+		{VAULT_AREA_GEN, 8, 77, IDW_ECORRUPT, "MAC"},
+		{VAULT_AREA_TABLE + 500, 1, 1, IDW_ECORRUPT, "MAC"},
+		{VAULT_AREA_COMMIT, 1, 1, IDW_ECORRUPT, "commitment"},
+		{VAULT_AREA_MAC + 31, 1, 1, IDW_ECORRUPT, "MAC"},
 	};
 
 	make_vault(f->path, PASS, PASSLEN, 2, NULL);
@@ -1022,10 +1024,10 @@ static void test_doc_layout_and_unknown_rows(void **state)
 			 0);
 	memcpy(aad, img + 8, 16);
 	memcpy(aad + 16, row, 47);
-	assert_int_equal(
-	    crypto_aead_xchacha20poly1305_ietf_decrypt(
-		vk, NULL, NULL, row + 49 + 24, 48, aad, 16 + 47, row + 49, kek),
-	    0);
+	assert_int_equal(crypto_aead_xchacha20poly1305_ietf_decrypt(
+				 vk, NULL, NULL, row + 49 + 24, 48, aad,
+				 16 + 47, row + 49, kek),
+			 0);
 
 	/* commitment */
 	crypto_generichash_init(&st, vk, 32, 32);
@@ -1066,11 +1068,11 @@ static void test_doc_layout_and_unknown_rows(void **state)
 	idw_le32_put(rad + 40, rlen);
 	memset(rad + 44, 0, 16);
 	pt = malloc(rlen);
-	assert_int_equal(crypto_aead_xchacha20poly1305_ietf_decrypt(
-			     pt, NULL, NULL, img + VAULT_JOURNAL_OFF + REC_HDR,
-			     rlen, rad, sizeof(rad),
-			     img + VAULT_JOURNAL_OFF + 12, key),
-			 0);
+	assert_int_equal(
+		crypto_aead_xchacha20poly1305_ietf_decrypt(
+			pt, NULL, NULL, img + VAULT_JOURNAL_OFF + REC_HDR, rlen,
+			rad, sizeof(rad), img + VAULT_JOURNAL_OFF + 12, key),
+		0);
 	assert_int_equal(pt[0], IDW_VAULT_PUT);
 	assert_int_equal(pt[1], strlen("passport"));
 	assert_memory_equal(pt + 2, "passport", 8);
@@ -2399,57 +2401,61 @@ static void test_write_fuzz_seeds(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test_setup_teardown(test_init_unlock_roundtrip, setup,
-					    teardown),
-	    cmocka_unit_test_setup_teardown(test_wrong_passphrase, setup,
-					    teardown),
-	    cmocka_unit_test_setup_teardown(test_append_replay_in_order, setup,
-					    teardown),
-	    cmocka_unit_test_setup_teardown(test_record_bounds, setup,
-					    teardown),
-	    cmocka_unit_test_setup_teardown(test_every_bit_flip, setup,
-					    teardown),
-	    cmocka_unit_test_setup_teardown(test_torn_tail, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_garbage_tail, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_cut_or_swap_in_middle, setup,
-					    teardown),
-	    cmocka_unit_test_setup_teardown(test_compaction, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_slot_area_fallback, setup,
-					    teardown),
-	    cmocka_unit_test_setup_teardown(test_versions_and_magic, setup,
-					    teardown),
-	    cmocka_unit_test_setup_teardown(test_peek_id, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_lock_and_unlock_again, setup,
-					    teardown),
-	    cmocka_unit_test_setup_teardown(test_callback_error_stops, setup,
-					    teardown),
-	    cmocka_unit_test_setup_teardown(test_append_write_failure, setup,
-					    teardown),
-	    cmocka_unit_test_setup_teardown(test_slot_tampering, setup,
-					    teardown),
-	    cmocka_unit_test_setup_teardown(test_doc_layout_and_unknown_rows,
-					    setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_token_slot_unlock, setup,
-					    teardown),
-	    cmocka_unit_test_setup_teardown(test_token_remove_tombstone, setup,
-					    teardown),
-	    cmocka_unit_test_setup_teardown(test_keychain_pending, setup,
-					    teardown),
-	    cmocka_unit_test_setup_teardown(test_verifier, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_key_slot_tampering, setup,
-					    teardown),
-	    cmocka_unit_test_setup_teardown(test_slot_write_crash, setup,
-					    teardown),
-	    cmocka_unit_test_setup_teardown(test_slot_table_full, setup,
-					    teardown),
-	    cmocka_unit_test_setup_teardown(test_every_bit_flip_with_slots,
-					    setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_slots_survive_compaction,
-					    setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_doc_key_rows, setup, teardown),
-	    cmocka_unit_test(test_rec_decode),
-	    cmocka_unit_test_setup_teardown(test_write_fuzz_seeds, setup,
-					    teardown),
+		cmocka_unit_test_setup_teardown(test_init_unlock_roundtrip,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_wrong_passphrase, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_append_replay_in_order,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_record_bounds, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_every_bit_flip, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_torn_tail, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_garbage_tail, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_cut_or_swap_in_middle,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_compaction, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_slot_area_fallback, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_versions_and_magic, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_peek_id, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_lock_and_unlock_again,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_callback_error_stops,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_append_write_failure,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_slot_tampering, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(
+			test_doc_layout_and_unknown_rows, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_token_slot_unlock, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_token_remove_tombstone,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_keychain_pending, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_verifier, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_key_slot_tampering, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_slot_write_crash, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_slot_table_full, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_every_bit_flip_with_slots,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_slots_survive_compaction,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_doc_key_rows, setup,
+						teardown),
+		cmocka_unit_test(test_rec_decode),
+		cmocka_unit_test_setup_teardown(test_write_fuzz_seeds, setup,
+						teardown),
 	};
 
 	if (sodium_init() < 0)

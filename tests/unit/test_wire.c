@@ -44,7 +44,7 @@ static void test_hdr_decode_fields(void **state)
 	memset(p, 0xee, sizeof(p));
 	idw_wire_hdr_encode(p, &h);
 	assert_memory_equal(
-	    p, "\x05\x00\x00\x00\x02\x00\x01\x00\x78\x56\x34\x12", 12);
+		p, "\x05\x00\x00\x00\x02\x00\x01\x00\x78\x56\x34\x12", 12);
 	assert_int_equal(idw_wire_hdr_decode(p, &back), 0);
 	assert_memory_equal(&back, &h, sizeof(h));
 }
@@ -271,7 +271,7 @@ static void round_trip(uint16_t type, uint32_t req_id, const char *json,
 					 slen, has_secret),
 			 0);
 	assert_int_equal(out.len, IDW_WIRE_HDR_LEN + jl + 1 +
-				      (has_secret ? 4 + slen : 0));
+					  (has_secret ? 4 + slen : 0));
 	assert_int_equal(idw_wire_take(out.d, out.len, &f), 1);
 	assert_int_equal(f.hdr.type, type);
 	assert_int_equal(f.hdr.version, IDW_WIRE_VERSION);
@@ -350,18 +350,18 @@ static void test_encode_refusals(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_hdr_decode_fields),
-	    cmocka_unit_test(test_hdr_length_bounds),
-	    cmocka_unit_test(test_hdr_type_and_version),
-	    cmocka_unit_test(test_body_split_json_only),
-	    cmocka_unit_test(test_body_split_refusals),
-	    cmocka_unit_test(test_body_split_secret),
-	    cmocka_unit_test(test_take_incomplete_then_complete),
-	    cmocka_unit_test(test_take_two_frames_back_to_back),
-	    cmocka_unit_test(test_take_bad_header_before_body),
-	    cmocka_unit_test(test_take_bad_body),
-	    cmocka_unit_test(test_encode_take_round_trip),
-	    cmocka_unit_test(test_encode_refusals),
+		cmocka_unit_test(test_hdr_decode_fields),
+		cmocka_unit_test(test_hdr_length_bounds),
+		cmocka_unit_test(test_hdr_type_and_version),
+		cmocka_unit_test(test_body_split_json_only),
+		cmocka_unit_test(test_body_split_refusals),
+		cmocka_unit_test(test_body_split_secret),
+		cmocka_unit_test(test_take_incomplete_then_complete),
+		cmocka_unit_test(test_take_two_frames_back_to_back),
+		cmocka_unit_test(test_take_bad_header_before_body),
+		cmocka_unit_test(test_take_bad_body),
+		cmocka_unit_test(test_encode_take_round_trip),
+		cmocka_unit_test(test_encode_refusals),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
