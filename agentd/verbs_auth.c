@@ -11,6 +11,7 @@
 #include <sodium.h>
 
 #include "agentd/dispatch.h"
+#include "agentd/gov.h"
 #include "common/idwtime.h"
 #include "common/jsonu.h"
 #include "keychain/token.h"
@@ -23,17 +24,9 @@
 static void audit_auth(struct agent *a, struct peer *p, const char *action,
 		       const char *result, const char *reason)
 {
-	struct audit_event ev = {
-		.principal = p->principal,
-		.claimed_actor = p->claimed_actor[0] ? p->claimed_actor : NULL,
-		.action = action,
-		.result = result,
-		.reason = reason,
-	};
-
 	/* A failure marks the log broken; later releases are then denied. */
-	if (audit_append(&a->audit, &ev) != 0)
-		return;
+	(void)gov_audit(a, p->principal, p->claimed_actor, NULL, action, NULL,
+			result, reason);
 }
 
 static bool label_ok(const char *s)

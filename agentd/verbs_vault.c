@@ -118,17 +118,9 @@ static int drops_match(struct agent *a, const cJSON *req, struct reply *rep)
 static void audit_change(struct agent *a, struct peer *p, const char *action,
 			 const char *result, const char *reason)
 {
-	struct audit_event ev = {
-		.principal = p->principal,
-		.claimed_actor = p->claimed_actor[0] ? p->claimed_actor : NULL,
-		.action = action,
-		.result = result,
-		.reason = reason,
-	};
-
 	/* Releases nothing: a failure marks the log broken, which shows. */
-	if (audit_append(&a->audit, &ev) != 0)
-		return;
+	(void)gov_audit(a, p->principal, p->claimed_actor, NULL, action, NULL,
+			result, reason);
 }
 
 /* The answer, the audit entry and the error of one key change. */
