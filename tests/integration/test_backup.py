@@ -6,13 +6,13 @@ and the audit log re-anchored so it accepts the older vault."""
 import glob
 import json
 import os
-import select
 import subprocess
 import sys
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
-from idwtest import BIN, PASS, Conn, Home, need_bin, run_cases  # noqa: E402
+from idwtest import (BIN, PASS, Conn, Home, mcp_read, mcp_send,  # noqa: E402
+                     mcp_start, need_bin, run_cases)
 
 need_bin()
 PROOF = (PASS + "\n").encode()
@@ -107,33 +107,6 @@ def test_paged_copy_is_consistent_while_mutations_continue():
             assert names(h2) == sorted(before)
             r = h2.idw("audit", "verify")
             assert r.returncode == 0, r.stdout + r.stderr
-
-
-def mcp_start(h):
-    p = subprocess.Popen([os.path.join(BIN, "idw-mcp")], env=h.env,
-                         stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                         stderr=subprocess.DEVNULL)
-    h.children.append(p)
-    mcp_send(p, {"jsonrpc": "2.0", "id": 1, "method": "initialize",
-                 "params": {"protocolVersion": "2025-06-18",
-                            "capabilities": {},
-                            "clientInfo": {"name": "t", "version": "0"}}})
-    assert mcp_read(p, 15)["id"] == 1
-    mcp_send(p, {"jsonrpc": "2.0", "method": "notifications/initialized"})
-    return p
-
-
-def mcp_send(p, msg):
-    p.stdin.write((json.dumps(msg) + "\n").encode())
-    p.stdin.flush()
-
-
-def mcp_read(p, timeout):
-    r, _, _ = select.select([p.stdout], [], [], timeout)
-    assert r, "idw-mcp did not answer in time"
-    line = p.stdout.readline()
-    assert line, "idw-mcp closed its output"
-    return json.loads(line)
 
 
 def test_restore_over_a_running_agent():

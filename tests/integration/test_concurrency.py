@@ -6,7 +6,6 @@ hang; many CLIs and an MCP session changing the vault at once lose nothing,
 and the audit log verifies after a restart."""
 import json
 import os
-import select
 import socket
 import struct
 import subprocess
@@ -16,6 +15,7 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
 from idwtest import (BIN, ERROR, HELLO, PASS, Conn, Home, frame,  # noqa: E402
+                     mcp_read, mcp_send, mcp_start,
                      need_bin, read_frame, run_cases)
 
 need_bin()
@@ -71,33 +71,6 @@ def test_wire_version_mismatch_says_restart():
                 assert "run 'idw agent restart'" in err, err
             finally:
                 srv.close()
-
-
-def mcp_start(h):
-    p = subprocess.Popen([os.path.join(BIN, "idw-mcp")], env=h.env,
-                         stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                         stderr=subprocess.DEVNULL)
-    h.children.append(p)
-    mcp_send(p, {"jsonrpc": "2.0", "id": 1, "method": "initialize",
-                 "params": {"protocolVersion": "2025-06-18",
-                            "capabilities": {},
-                            "clientInfo": {"name": "t", "version": "0"}}})
-    assert mcp_read(p, 15)["id"] == 1
-    mcp_send(p, {"jsonrpc": "2.0", "method": "notifications/initialized"})
-    return p
-
-
-def mcp_send(p, msg):
-    p.stdin.write((json.dumps(msg) + "\n").encode())
-    p.stdin.flush()
-
-
-def mcp_read(p, timeout):
-    r, _, _ = select.select([p.stdout], [], [], timeout)
-    assert r, "idw-mcp did not answer in time"
-    line = p.stdout.readline()
-    assert line, "idw-mcp closed its output"
-    return json.loads(line)
 
 
 def mcp_call(p, rid, name, args, timeout=20):

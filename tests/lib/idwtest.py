@@ -4,6 +4,7 @@ and the wire protocol spoken directly (docs/protocol.md).  Standard library
 only."""
 import json
 import os
+import select
 import shutil
 import signal
 import socket
@@ -200,6 +201,36 @@ class Conn:
 
     def close(self):
         self.s.close()
+
+
+# idw-mcp over stdio, one JSON-RPC message a line.
+
+def mcp_start(h):
+    """Start idw-mcp in h's environment and initialize it."""
+    p = subprocess.Popen([os.path.join(BIN, "idw-mcp")], env=h.env,
+                         stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                         stderr=subprocess.DEVNULL)
+    h.children.append(p)
+    mcp_send(p, {"jsonrpc": "2.0", "id": 1, "method": "initialize",
+                 "params": {"protocolVersion": "2025-06-18",
+                            "capabilities": {},
+                            "clientInfo": {"name": "t", "version": "0"}}})
+    assert mcp_read(p, 15)["id"] == 1
+    mcp_send(p, {"jsonrpc": "2.0", "method": "notifications/initialized"})
+    return p
+
+
+def mcp_send(p, msg):
+    p.stdin.write((json.dumps(msg) + "\n").encode())
+    p.stdin.flush()
+
+
+def mcp_read(p, timeout):
+    r, _, _ = select.select([p.stdout], [], [], timeout)
+    assert r, "idw-mcp did not answer in time"
+    line = p.stdout.readline()
+    assert line, "idw-mcp closed its output"
+    return json.loads(line)
 
 
 def run_cases(cases):
