@@ -9,11 +9,14 @@
  * it after <cmocka.h>.
  */
 #include <fcntl.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "agentd/agent.h"
+#include "agentd/dispatch.h"
 #include "common/idwtime.h"
 #include "common/jsonu.h"
 #include "sandbox/arena.h"
@@ -77,6 +80,40 @@ static inline void agentfx_expect_message(const struct reply *rep,
 	assert_non_null(m);
 	if (strstr(m, part) == NULL)
 		fail_msg("message '%s' does not say '%s'", m, part);
+}
+
+/* A reply's secret and JSON go, leaving it empty for the next call. */
+static inline void agentfx_reply_free(struct reply *rep)
+{
+	idw_arena_free(rep->secret);
+	cJSON_Delete(rep->json);
+	memset(rep, 0, sizeof(*rep));
+}
+
+/* Undo agentfx_open: lock, close, and remove the files and dir. */
+static inline void agentfx_close(struct agent *a, const char *dir)
+{
+	agent_lock(a);
+	idw_vault_close(a->vault);
+	audit_close(&a->audit);
+	if (a->proc_status_fd >= 0)
+		close(a->proc_status_fd);
+	unlink(a->vault_path);
+	unlink(a->audit_path);
+	rmdir(dir);
+}
+
+/* One request through the dispatcher, as the server hands it over. */
+static inline cJSON *agentfx_call(struct agent *a, struct peer *p,
+				  struct reply *rep, const char *json,
+				  const void *secret, size_t slen,
+				  bool has_secret)
+{
+	agentfx_reply_free(rep);
+	dispatch_request(a, p, json, strlen(json), secret, slen, has_secret,
+			 rep);
+	assert_non_null(rep->json);
+	return rep->json;
 }
 
 #endif

@@ -20,6 +20,7 @@
 #include <cmocka.h>
 #include <sodium.h>
 
+#include "tests/unit/agentfx.h"
 #include "agentd/dispatch.h"
 #include "common/buf.h"
 #include "common/jsonu.h"
@@ -49,16 +50,9 @@ static int group_setup(void **state)
 	return 0;
 }
 
-static void reply_free(struct reply *rep)
-{
-	idw_arena_free(rep->secret);
-	cJSON_Delete(rep->json);
-	memset(rep, 0, sizeof(*rep));
-}
-
 static cJSON *call(struct fx *f, const char *json, const char *secret)
 {
-	reply_free(&f->rep);
+	agentfx_reply_free(&f->rep);
 	dispatch_request(&f->a, &f->p, json, strlen(json),
 			 (const uint8_t *)secret, secret ? strlen(secret) : 0,
 			 secret != NULL, &f->rep);
@@ -140,7 +134,7 @@ static int teardown(void **state)
 	struct fx *f = *state;
 	char path[300];
 
-	reply_free(&f->rep);
+	agentfx_reply_free(&f->rep);
 	close_files(f);
 	unlink(f->a.vault_path);
 	unlink(f->a.audit_path);

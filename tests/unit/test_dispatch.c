@@ -100,19 +100,12 @@ static int setup_init(void **state)
 	return 0;
 }
 
-static void reply_free(struct reply *rep)
-{
-	idw_arena_free(rep->secret);
-	cJSON_Delete(rep->json);
-	memset(rep, 0, sizeof(*rep));
-}
-
 static int teardown(void **state)
 {
 	struct fx *f = *state;
 	char path[300];
 
-	reply_free(&f->rep);
+	agentfx_reply_free(&f->rep);
 	agent_lock(&f->a);
 	idw_vault_close(f->a.vault);
 	audit_close(&f->a.audit);
@@ -131,7 +124,7 @@ static int teardown(void **state)
 static cJSON *req_n(struct fx *f, const char *json, size_t len,
 		    const void *secret, size_t slen, bool has_secret)
 {
-	reply_free(&f->rep);
+	agentfx_reply_free(&f->rep);
 	dispatch_request(&f->a, &f->p, json, len, secret, slen, has_secret,
 			 &f->rep);
 	assert_non_null(f->rep.json);
@@ -1065,7 +1058,7 @@ static void test_replies_are_utf8(void **state)
 		n += 3;
 	}
 	memcpy(hello + n, "\"}", 3);
-	reply_free(&f->rep);
+	agentfx_reply_free(&f->rep);
 	memset(&f->p, 0, sizeof(f->p));
 	dispatch_hello(&f->a, &f->p, hello, strlen(hello), NULL, 0, &f->rep);
 	expect_code(f, "ok");
@@ -1092,7 +1085,7 @@ static void test_hello(void **state)
 	expect_code(f, "invalid");
 	assert_true(f->rep.close_after);
 	assert_false(f->p.hello_done);
-	reply_free(&f->rep);
+	agentfx_reply_free(&f->rep);
 	/* Whatever a client claims, it is "local" until tokens exist. */
 	dispatch_hello(&f->a, &f->p, hello, strlen(hello), NULL, 0, &f->rep);
 	o = f->rep.json;

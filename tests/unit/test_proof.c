@@ -164,26 +164,12 @@ static int setup_init_nokey(void **state)
 	return 0;
 }
 
-static void reply_free(struct reply *rep)
-{
-	idw_arena_free(rep->secret);
-	cJSON_Delete(rep->json);
-	memset(rep, 0, sizeof(*rep));
-}
-
 static int teardown(void **state)
 {
 	struct fx *f = *state;
 
-	reply_free(&f->rep);
-	agent_lock(&f->a);
-	idw_vault_close(f->a.vault);
-	audit_close(&f->a.audit);
-	if (f->a.proc_status_fd >= 0)
-		close(f->a.proc_status_fd);
-	unlink(f->a.vault_path);
-	unlink(f->a.audit_path);
-	rmdir(f->dir);
+	agentfx_reply_free(&f->rep);
+	agentfx_close(&f->a, f->dir);
 	free(f);
 	return 0;
 }
@@ -191,11 +177,8 @@ static int teardown(void **state)
 static cJSON *call_n(struct fx *f, const char *json, const void *secret,
 		     size_t slen, bool has_secret)
 {
-	reply_free(&f->rep);
-	dispatch_request(&f->a, &f->p, json, strlen(json), secret, slen,
-			 has_secret, &f->rep);
-	assert_non_null(f->rep.json);
-	return f->rep.json;
+	return agentfx_call(&f->a, &f->p, &f->rep, json, secret, slen,
+			    has_secret);
 }
 
 static cJSON *call(struct fx *f, const char *json)
