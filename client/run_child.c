@@ -19,6 +19,8 @@
 /* After the child exits, what its descendants may still write is cut. */
 #define RUN_DRAIN_MAX (16u * 1024u * 1024u)
 
+#define RUN_REAP_MS 200
+
 /* Passed on to the child; SIGCHLD tells us it ended. */
 static const int forwarded[] = {SIGINT,	 SIGTERM, SIGHUP,  SIGQUIT,
 				SIGUSR1, SIGUSR2, SIGWINCH};
@@ -297,6 +299,13 @@ int run_child_wait(struct run_child *ch, struct run_stream streams[2])
 		};
 		int timeout = flush_due(ch, streams);
 
+		/*
+		 * SIGCHLD through the signalfd is how an end is seen; a look
+		 * every RUN_REAP_MS besides, so a lost or merged one cannot
+		 * leave idw waiting on a child that is gone.
+		 */
+		if (timeout < 0 || timeout > RUN_REAP_MS)
+			timeout = RUN_REAP_MS;
 		pf[1].fd = ch->pipes[0];
 		pf[2].fd = ch->pipes[1];
 		if (poll(pf, 3, timeout) < 0) {
@@ -306,6 +315,8 @@ int run_child_wait(struct run_child *ch, struct run_stream streams[2])
 		}
 		if (pf[0].revents & POLLIN)
 			exited = on_signals(ch, &status);
+		if (!exited && waitpid(ch->pid, &status, WNOHANG) == ch->pid)
+			exited = true;
 		for (int i = 0; i < 2; i++)
 			if (pf[i + 1].revents & (POLLIN | POLLHUP | POLLERR))
 				pump(ch, &streams[i], i, RUN_DRAIN_MAX);

@@ -195,6 +195,14 @@ def test_exit_status():
         assert len(json.loads(r.stdout)["entries"]) == 3
 
 
+def children_of(pid):
+    try:
+        with open(f"/proc/{pid}/task/{pid}/children") as f:
+            return [int(x) for x in f.read().split()]
+    except OSError:
+        return []
+
+
 def test_signal_forwarded():
     with Home() as h:
         ids = setup(h)
@@ -213,7 +221,25 @@ def test_signal_forwarded():
                 stdout=subprocess.PIPE, stderr=subprocess.PIPE)
             assert p.stdout.readline() == b"ready\n"
             p.send_signal(sig)
-            out, err = p.communicate(timeout=30)
+            try:
+                out, err = p.communicate(timeout=30)
+            except subprocess.TimeoutExpired:
+                # What idw and its child had pending and blocked, for
+                # whoever reads the failure.
+                diag = []
+                for pid in [p.pid] + children_of(p.pid):
+                    try:
+                        with open(f"/proc/{pid}/status") as f:
+                            diag += [f"{pid} {ln.strip()}" for ln in f
+                                     if ln.split(":")[0] in
+                                     ("Name", "State", "SigPnd", "ShdPnd",
+                                      "SigBlk", "SigCgt", "SigIgn")]
+                    except OSError:
+                        pass
+                p.kill()
+                p.communicate()
+                raise AssertionError(f"signal {int(sig)} not passed on: "
+                                     + "; ".join(diag))
             assert out == f"got {int(sig)}\n".encode(), (out, err)
             assert p.returncode == 42, (p.returncode, err)
 
