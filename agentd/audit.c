@@ -13,6 +13,7 @@
 #include "agentd/audit.h"
 #include "agentd/audit_fmt.h"
 #include "common/buf.h"
+#include "common/fio.h"
 #include "common/idwtime.h"
 #include "common/jsonu.h"
 #include "sandbox/arena.h"
@@ -53,31 +54,11 @@ static const char *errno_words(int e)
 	}
 }
 
-static int pwrite_all(int fd, const void *p, size_t n, uint64_t off, int *err)
-{
-	const uint8_t *b = p;
-
-	while (n > 0) {
-		ssize_t r = pwrite(fd, b, n, (off_t)off);
-
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0) {
-			*err = r < 0 ? errno : ENOSPC;
-			return IDW_EIO;
-		}
-		b += r;
-		n -= (size_t)r;
-		off += (uint64_t)r;
-	}
-	return 0;
-}
-
 int audit_open(struct audit *a, const char *path)
 {
 	uint8_t hdr[AUDIT_HDR_LEN];
 	struct stat st;
-	int r, err = 0;
+	int r;
 
 	a->fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (a->fd < 0)
@@ -90,7 +71,7 @@ int audit_open(struct audit *a, const char *path)
 		memset(hdr, 0, sizeof(hdr));
 		memcpy(hdr, AUDIT_MAGIC, 4);
 		idw_le16_put(hdr + 4, AUDIT_VERSION);
-		if ((r = pwrite_all(a->fd, hdr, sizeof(hdr), 0, &err)) != 0)
+		if ((r = idw_pwrite_all(a->fd, hdr, sizeof(hdr), 0)) != 0)
 			goto out;
 		if (fsync(a->fd) != 0) {
 			r = IDW_EIO;
@@ -194,7 +175,7 @@ static int write_rec(struct audit *a, const cJSON *f, int64_t t, bool sync)
 	struct idw_buf e;
 	cJSON *o;
 	size_t blen;
-	int r, err = 0;
+	int r;
 
 	if ((r = check_file(a)) != 0)
 		return r;
@@ -247,11 +228,10 @@ static int write_rec(struct audit *a, const cJSON *f, int64_t t, bool sync)
 	}
 	if ((r = idw_buf_put(&e, chain, sizeof(chain))) != 0)
 		goto out;
-	if (pwrite_all(a->fd, e.d, e.len, a->end, &err) != 0 ||
+	if (idw_pwrite_all(a->fd, e.d, e.len, a->end) != 0 ||
 	    (sync && fsync(a->fd) != 0)) {
 		/* Leave no part of an entry behind; refuse until it heals. */
-		int saved = err ? err : errno,
-		    cut = ftruncate(a->fd, (off_t)a->end);
+		int saved = errno, cut = ftruncate(a->fd, (off_t)a->end);
 
 		(void)cut; /* a retry cuts again before it writes */
 		r = mark_broken(a, "writing the audit log failed: %s",

@@ -8,6 +8,7 @@
 
 #include "agentd/audit_fmt.h"
 #include "common/buf.h"
+#include "common/fio.h"
 #include "common/jsonu.h"
 #include "sandbox/arena.h"
 
@@ -107,29 +108,11 @@ cJSON *audit_fmt_open(const uint8_t *keys, const uint8_t *e, size_t elen)
 	return o;
 }
 
-int audit_pread_all(int fd, void *p, size_t n, uint64_t off)
-{
-	uint8_t *b = p;
-
-	while (n > 0) {
-		ssize_t r = pread(fd, b, n, (off_t)off);
-
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			return r == 0 ? IDW_ETRUNCATED : IDW_EIO;
-		b += r;
-		n -= (size_t)r;
-		off += (uint64_t)r;
-	}
-	return 0;
-}
-
 int audit_fmt_header_check(int fd)
 {
 	uint8_t hdr[AUDIT_HDR_LEN];
 
-	if (audit_pread_all(fd, hdr, sizeof(hdr), 0) != 0 ||
+	if (idw_pread_all(fd, hdr, sizeof(hdr), 0) != 0 ||
 	    memcmp(hdr, AUDIT_MAGIC, 4) != 0)
 		return IDW_ECORRUPT;
 	if (idw_le16_get(hdr + 4) != AUDIT_VERSION)
@@ -168,7 +151,7 @@ static int window(struct audit_scan *s, uint64_t off, size_t n,
 					      : s->cap;
 		if (want < n)
 			return IDW_ETRUNCATED;
-		if ((r = audit_pread_all(s->fd, s->buf, want, off)) != 0) {
+		if ((r = idw_pread_all(s->fd, s->buf, want, off)) != 0) {
 			s->wlen = 0;
 			return r;
 		}

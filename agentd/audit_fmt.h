@@ -81,7 +81,6 @@ cJSON *audit_fmt_open(const uint8_t *keys, const uint8_t *e, size_t elen);
 int audit_fmt_header_check(int fd) IDW_WUR;
 
 /* All n bytes at off: IDW_ETRUNCATED at end of file, IDW_EIO. */
-int audit_pread_all(int fd, void *p, size_t n, uint64_t off) IDW_WUR;
 
 struct audit_scan {
 	int fd;

@@ -6,6 +6,7 @@
 #include <sodium.h>
 
 #include "agentd/audit_fmt.h"
+#include "common/fio.h"
 #include "agentd/audit_query.h"
 #include "common/buf.h"
 #include "common/idwtime.h"
@@ -128,7 +129,7 @@ static int oldest_first(struct audit *a, struct query *q, cJSON *arr,
 		uint8_t h[AUDIT_ENTRY_HDR];
 
 		if (f->cursor_end == a->end ||
-		    (audit_pread_all(a->fd, h, sizeof(h), f->cursor_end) == 0 &&
+		    (idw_pread_all(a->fd, h, sizeof(h), f->cursor_end) == 0 &&
 		     idw_le64_get(h + AUDIT_OFF_SEQ) == f->cursor_seq + 1))
 			from = f->cursor_end;
 	}
@@ -201,7 +202,7 @@ static int newest_first(struct audit *a, struct query *q, cJSON *arr,
 		const struct hit *h = &ring[i % cap];
 		cJSON *o;
 
-		if ((r = audit_pread_all(a->fd, e, h->len, h->off)) != 0)
+		if ((r = idw_pread_all(a->fd, e, h->len, h->off)) != 0)
 			goto out;
 		q->opened++;
 		if ((o = audit_fmt_open(a->keys, e, h->len)) != NULL)

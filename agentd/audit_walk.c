@@ -15,6 +15,7 @@
 
 #include "agentd/audit.h"
 #include "agentd/audit_fmt.h"
+#include "common/fio.h"
 #include "common/buf.h"
 #include "common/jsonu.h"
 #include "sandbox/arena.h"
@@ -44,7 +45,7 @@ static bool mark_holds(int fd, const struct audit_mark *m)
 	if (m->seq == 0)
 		return m->end == AUDIT_HDR_LEN;
 	if (m->end < AUDIT_HDR_LEN + AUDIT_ENTRY_MIN ||
-	    audit_pread_all(fd, c, sizeof(c), m->end - AUDIT_CHAIN) != 0)
+	    idw_pread_all(fd, c, sizeof(c), m->end - AUDIT_CHAIN) != 0)
 		return false;
 	return sodium_memcmp(c, m->chain, AUDIT_CHAIN) == 0;
 }

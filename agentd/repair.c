@@ -13,6 +13,7 @@
 #include "agentd/repair.h"
 #include "agentd/vault.h"
 #include "common/buf.h"
+#include "common/fio.h"
 #include "keychain/unlock.h"
 
 /* docs/vault-format.md: where the journal starts, a record's header. */
@@ -44,8 +45,6 @@ struct damage {
 static int read_file(int fd, uint8_t **img, uint64_t *size)
 {
 	struct stat st;
-	uint64_t got = 0;
-	ssize_t r;
 
 	*img = NULL;
 	if (fstat(fd, &st) != 0)
@@ -58,16 +57,10 @@ static int read_file(int fd, uint8_t **img, uint64_t *size)
 	/* Ciphertext only: the plaintext is the arena's, in the parser. */
 	if ((*img = malloc(*size > 0 ? *size : 1)) == NULL)
 		return IDW_ENOMEM;
-	while (got < *size) {
-		r = pread(fd, *img + got, *size - got, (off_t)got);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0) {
-			free(*img);
-			*img = NULL;
-			return IDW_EIO;
-		}
-		got += (uint64_t)r;
+	if (idw_pread_all(fd, *img, *size, 0) != 0) {
+		free(*img);
+		*img = NULL;
+		return IDW_EIO;
 	}
 	return 0;
 }

@@ -13,6 +13,7 @@
 #include "agentd/vault_journal.h"
 #include "agentd/vault_priv.h"
 #include "agentd/vault_slots.h"
+#include "common/fio.h"
 
 static int errno_err(int e)
 {
@@ -28,24 +29,6 @@ static int errno_err(int e)
 	default:
 		return IDW_EIO;
 	}
-}
-
-int vault_write_all(int fd, const void *p, size_t n, uint64_t off)
-{
-	const uint8_t *s = p;
-	ssize_t r;
-
-	while (n > 0) {
-		r = pwrite(fd, s, n, (off_t)off);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			return IDW_EIO;
-		s += r;
-		n -= (size_t)r;
-		off += (uint64_t)r;
-	}
-	return 0;
 }
 
 /* The directory entry of a new or renamed file is durable only after this. */
@@ -243,7 +226,7 @@ int idw_vault_init(struct idw_vault *v, const uint8_t *pass, size_t passlen,
 	 * next.  Either alone opens the vault. */
 	vault_area_build(&s, k, img + VAULT_AREA_OFF(0));
 	vault_area_build(&s, k, img + VAULT_AREA_OFF(1));
-	if (vault_write_all(v->fd, img, sizeof(img), 0) != 0 ||
+	if (idw_pwrite_all(v->fd, img, sizeof(img), 0) != 0 ||
 	    fsync(v->fd) != 0) {
 		if (ftruncate(v->fd, 0) != 0) {
 			/* open() will call it corrupt: a person decides */
@@ -413,8 +396,7 @@ int idw_vault_append(struct idw_vault *v, const struct idw_vault_rec *rec)
 		return IDW_EINVAL;
 	if ((rc = vault_rec_seal(&v->s, v->k, &v->j, rec, &buf, &n)) != 0)
 		return rc;
-	if (vault_write_all(v->fd, buf, n, v->j.end) != 0 ||
-	    fsync(v->fd) != 0) {
+	if (idw_pwrite_all(v->fd, buf, n, v->j.end) != 0 || fsync(v->fd) != 0) {
 		/* Leave no half record behind.  If even that fails, refuse
 		 * to go on: the next start cuts what is left as a torn
 		 * tail. */
@@ -474,7 +456,7 @@ int idw_vault_compact_begin(struct idw_vault *v)
 	memcpy(img, v->cs.core, VAULT_CORE_SIZE);
 	vault_area_build(&v->cs, v->k, img + VAULT_AREA_OFF(0));
 	vault_area_build(&v->cs, v->k, img + VAULT_AREA_OFF(1));
-	if ((rc = vault_write_all(v->cfd, img, sizeof(img), 0)) != 0) {
+	if ((rc = idw_pwrite_all(v->cfd, img, sizeof(img), 0)) != 0) {
 		idw_vault_compact_abort(v);
 		return rc;
 	}
@@ -494,7 +476,7 @@ int idw_vault_compact_put(struct idw_vault *v, const struct idw_vault_rec *rec)
 		return IDW_ELOCKED;
 	if ((rc = vault_rec_seal(&v->cs, v->k, &v->cj, rec, &buf, &n)) != 0)
 		return rc;
-	if ((rc = vault_write_all(v->cfd, buf, n, v->cj.end)) != 0)
+	if ((rc = idw_pwrite_all(v->cfd, buf, n, v->cj.end)) != 0)
 		v->cbad = true; /* commit must not install a partial file */
 	else
 		vault_chain_advance(&v->cj, buf, n);
@@ -665,7 +647,7 @@ int idw_vault_keep_copy(struct idw_vault *v, char *out, size_t outlen)
 		r = pread(v->fd, buf, sizeof(buf), (off_t)off);
 		if (r < 0 && errno == EINTR)
 			continue;
-		if (r <= 0 || vault_write_all(fd, buf, (size_t)r, off) != 0) {
+		if (r <= 0 || idw_pwrite_all(fd, buf, (size_t)r, off) != 0) {
 			rc = IDW_EIO;
 			break;
 		}

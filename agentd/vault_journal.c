@@ -10,6 +10,7 @@
 #include "agentd/vault_journal.h"
 #include "agentd/vault_rows.h"
 #include "common/buf.h"
+#include "common/fio.h"
 #include "sandbox/arena.h"
 
 #define NONCE_LEN crypto_aead_xchacha20poly1305_ietf_NPUBBYTES
@@ -25,26 +26,14 @@
 
 int vault_src_read(const struct vault_src *src, uint64_t off, void *p, size_t n)
 {
-	uint8_t *d = p;
-	ssize_t r;
-
 	if (off > src->size || n > src->size - off)
 		return IDW_EIO;
 	if (src->fd < 0) {
-		memcpy(d, src->img + off, n);
+		memcpy(p, src->img + off, n);
 		return 0;
 	}
-	while (n > 0) {
-		r = pread(src->fd, d, n, (off_t)off);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			return IDW_EIO; /* the file shrank under us */
-		d += r;
-		n -= (size_t)r;
-		off += (uint64_t)r;
-	}
-	return 0;
+	/* A short read: the file shrank under us. */
+	return idw_pread_all(src->fd, p, n, off) != 0 ? IDW_EIO : 0;
 }
 
 /* First 8 bytes of keyed BLAKE2b-128(seq || len). */

@@ -6,6 +6,7 @@
 #include <sodium.h>
 
 #include "agentd/vault_priv.h"
+#include "common/fio.h"
 #include "agentd/vault_rows.h"
 #include "sandbox/arena.h"
 
@@ -108,13 +109,13 @@ int vault_table_commit(struct idw_vault *v, const struct table_edit *e,
 	n.gen = v->s.gen + 1;
 	n.cur = first;
 	vault_area_build(&n, k, area);
-	if (vault_write_all(v->fd, area, sizeof(area), VAULT_AREA_OFF(first)) !=
+	if (idw_pwrite_all(v->fd, area, sizeof(area), VAULT_AREA_OFF(first)) !=
 		    0 ||
 	    fsync(v->fd) != 0)
 		return IDW_EIO;
 	v->s = n;
-	if (vault_write_all(v->fd, area, sizeof(area),
-			    VAULT_AREA_OFF(!first)) != 0 ||
+	if (idw_pwrite_all(v->fd, area, sizeof(area), VAULT_AREA_OFF(!first)) !=
+		    0 ||
 	    fsync(v->fd) != 0)
 		rc = IDW_EIO;
 	return rc;

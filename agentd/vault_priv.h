@@ -41,7 +41,6 @@ struct idw_vault {
 };
 
 /* All n bytes at off, retrying short writes; IDW_EIO. */
-int vault_write_all(int fd, const void *p, size_t n, uint64_t off) IDW_WUR;
 
 /* Wipe and forget the pending slot's key. */
 void vault_pending_forget(struct idw_vault *v);

@@ -7,6 +7,7 @@
 #include <sodium.h>
 
 #include "agentd/vault_priv.h"
+#include "common/fio.h"
 #include "agentd/vault_rows.h"
 #include "sandbox/arena.h"
 
@@ -435,7 +436,7 @@ int vault_change_tail(struct idw_vault *v, struct vault_change *ch)
 	ch->tc = c;
 	if (ch->tail_len == 0)
 		return 0;
-	if (vault_write_all(v->fd, ch->tail, ch->tail_len, ch->at) != 0 ||
+	if (idw_pwrite_all(v->fd, ch->tail, ch->tail_len, ch->at) != 0 ||
 	    fsync(v->fd) != 0)
 		return IDW_EIO;
 	return 0;

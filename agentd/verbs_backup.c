@@ -23,6 +23,7 @@
 #include <sodium.h>
 
 #include "agentd/dispatch.h"
+#include "common/fio.h"
 #include "common/jsonu.h"
 #include "sandbox/arena.h"
 
@@ -58,23 +59,6 @@ static void backup_sizes(struct agent *a, uint64_t *vsize, uint64_t *asize)
 		*asize = (uint64_t)st.st_size;
 	else
 		*asize = 0;
-}
-
-static int read_at(int fd, uint8_t *p, size_t n, uint64_t off)
-{
-	ssize_t r;
-
-	while (n > 0) {
-		r = pread(fd, p, n, (off_t)off);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			return IDW_EIO;
-		p += r;
-		n -= (size_t)r;
-		off += (uint64_t)r;
-	}
-	return 0;
 }
 
 struct backup_pos {
@@ -200,8 +184,9 @@ int verb_backup(struct agent *a, struct peer *p, const struct verb_args *in,
 	n = size - pos.off < BACKUP_PAGE ? size - pos.off : BACKUP_PAGE;
 	if ((page = idw_arena_alloc(n > 0 ? n : 1)) == NULL)
 		return reply_error(rep, IDW_ENOMEM, "out of memory");
-	if (n > 0 && read_at(pos.audit ? a->audit.fd : idw_vault_fd(a->vault),
-			     page, n, pos.off) != 0) {
+	if (n > 0 &&
+	    idw_pread_all(pos.audit ? a->audit.fd : idw_vault_fd(a->vault),
+			  page, n, pos.off) != 0) {
 		idw_arena_free(page);
 		return reply_error(rep, IDW_EIO, "reading %s failed",
 				   pos.audit ? "the audit log" : "the vault");

@@ -22,6 +22,7 @@
 #include "client/cli_backup.h"
 #include "client/cli_input.h"
 #include "client/cli_proof.h"
+#include "common/fio.h"
 #include "common/idwtime.h"
 #include "common/jsonu.h"
 #include "common/paths.h"
@@ -152,23 +153,6 @@ static int tmp_open(const char *file, char *tmp, size_t len)
 	return fd;
 }
 
-static int write_at(int fd, const uint8_t *p, size_t n, uint64_t off)
-{
-	ssize_t w;
-
-	while (n > 0) {
-		w = pwrite(fd, p, n, (off_t)off);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return IDW_EIO;
-		p += w;
-		n -= (size_t)w;
-		off += (uint64_t)w;
-	}
-	return 0;
-}
-
 struct copy {
 	const char *name; /* where it goes */
 	char tmp[IDW_PATH_MAX];
@@ -189,7 +173,7 @@ static int take_page(struct copy *cp, const cJSON *j, const uint8_t *bytes,
 		cli_warn("the agent sent a backup page out of order");
 		return IDW_EINVAL;
 	}
-	if (write_at(cp->fd, bytes, n, (uint64_t)off) != 0) {
+	if (idw_pwrite_all(cp->fd, bytes, n, (uint64_t)off) != 0) {
 		cli_warnf("writing %s failed: %s", cp->tmp, strerror(errno));
 		return IDW_EIO;
 	}
@@ -437,7 +421,8 @@ static int install(const struct backup_file *b, const char *dst,
 	unlink(tmp);
 	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
 		  0600);
-	if (fd < 0 || write_at(fd, b->d, b->size, 0) != 0 || fsync(fd) != 0)
+	if (fd < 0 || idw_pwrite_all(fd, b->d, b->size, 0) != 0 ||
+	    fsync(fd) != 0)
 		rc = IDW_EIO;
 	if (fd >= 0)
 		close(fd);
