@@ -22,6 +22,8 @@
 #include <cmocka.h>
 #include <sodium.h>
 
+#include "tests/unit/vaultfx.h"
+
 #include "agentd/vault.h"
 #include "agentd/vault_priv.h"
 #include "agentd/vault_slots.h"
@@ -31,11 +33,6 @@
 #define OLDLEN (sizeof("old passphrase one") - 1)
 #define NEW ((const uint8_t *)"new passphrase two")
 #define NEWLEN (sizeof("new passphrase two") - 1)
-
-struct fx {
-	char dir[64];
-	char path[128];
-};
 
 /* Records as read back: kind/id/json/value concatenated, one per line. */
 struct got {
@@ -99,30 +96,6 @@ static int got_is(const struct got *g, unsigned first, unsigned n)
 			return 0;
 	}
 	return 1;
-}
-
-static uint8_t *read_file(const char *path, size_t *len)
-{
-	struct stat st;
-	uint8_t *p;
-	int fd = open(path, O_RDONLY);
-
-	assert_true(fd >= 0);
-	assert_int_equal(fstat(fd, &st), 0);
-	p = malloc((size_t)st.st_size + 1);
-	assert_int_equal(pread(fd, p, (size_t)st.st_size, 0), st.st_size);
-	close(fd);
-	*len = (size_t)st.st_size;
-	return p;
-}
-
-static void write_file(const char *path, const uint8_t *p, size_t len)
-{
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-
-	assert_true(fd >= 0);
-	assert_int_equal(pwrite(fd, p, len, 0), (ssize_t)len);
-	close(fd);
 }
 
 static int parse(const uint8_t *img, size_t len, const uint8_t *pass,
@@ -214,34 +187,14 @@ static int unlock_key(const char *path, uint8_t type, const char *id,
 	return rc;
 }
 
-static int rm_one(const char *p, const struct stat *st, int flag,
-		  struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(p);
-}
-
 static int setup(void **state)
 {
-	struct fx *f = calloc(1, sizeof(*f));
-
-	snprintf(f->dir, sizeof(f->dir), "/tmp/idw-test-rekey-XXXXXX");
-	if (mkdtemp(f->dir) == NULL)
-		return -1;
-	snprintf(f->path, sizeof(f->path), "%s/vault.idw", f->dir);
-	*state = f;
-	return 0;
+	return vaultfx_setup(state, "/tmp/idw-test-rekey-XXXXXX");
 }
 
 static int teardown(void **state)
 {
-	struct fx *f = *state;
-
-	nftw(f->dir, rm_one, 8, FTW_DEPTH | FTW_PHYS);
-	free(f);
-	return 0;
+	return vaultfx_teardown(state);
 }
 
 /* Compact the open, unlocked vault from what g read back. */

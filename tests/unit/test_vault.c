@@ -24,6 +24,8 @@
 #include <cmocka.h>
 #include <sodium.h>
 
+#include "tests/unit/vaultfx.h"
+
 #include "agentd/vault.h"
 #include "agentd/vault_slots.h"
 #include "common/buf.h"
@@ -35,11 +37,6 @@
 #define FUZZ_KEYCHAIN_BASE 0x40
 #define REC_HDR 36
 #define AREA(i) VAULT_AREA_OFF(i)
-
-struct fx {
-	char dir[64];
-	char path[128];
-};
 
 /* A record as written, and as read back. */
 struct trec {
@@ -200,30 +197,6 @@ static int reopen(const char *path, struct got *g, struct idw_vault_report *rep)
 	return rc;
 }
 
-static uint8_t *read_file(const char *path, size_t *len)
-{
-	struct stat st;
-	uint8_t *p;
-	int fd = open(path, O_RDONLY);
-
-	assert_true(fd >= 0);
-	assert_int_equal(fstat(fd, &st), 0);
-	p = malloc((size_t)st.st_size + 1);
-	assert_int_equal(pread(fd, p, (size_t)st.st_size, 0), st.st_size);
-	close(fd);
-	*len = (size_t)st.st_size;
-	return p;
-}
-
-static void write_file(const char *path, const uint8_t *p, size_t len)
-{
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-
-	assert_true(fd >= 0);
-	assert_int_equal(pwrite(fd, p, len, 0), (ssize_t)len);
-	close(fd);
-}
-
 static uint64_t file_size(const char *path)
 {
 	struct stat st;
@@ -232,34 +205,14 @@ static uint64_t file_size(const char *path)
 	return (uint64_t)st.st_size;
 }
 
-static int rm_one(const char *p, const struct stat *st, int flag,
-		  struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(p);
-}
-
 static int setup(void **state)
 {
-	struct fx *f = calloc(1, sizeof(*f));
-
-	snprintf(f->dir, sizeof(f->dir), "/tmp/idw-test-vault-XXXXXX");
-	if (mkdtemp(f->dir) == NULL)
-		return -1;
-	snprintf(f->path, sizeof(f->path), "%s/vault.idw", f->dir);
-	*state = f;
-	return 0;
+	return vaultfx_setup(state, "/tmp/idw-test-vault-XXXXXX");
 }
 
 static int teardown(void **state)
 {
-	struct fx *f = *state;
-
-	nftw(f->dir, rm_one, 8, FTW_DEPTH | FTW_PHYS);
-	free(f);
-	return 0;
+	return vaultfx_teardown(state);
 }
 
 static void test_init_unlock_roundtrip(void **state)
